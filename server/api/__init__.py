@@ -1,0 +1,1 @@
+"""Thin HTTP routers: parse, authorise via the service, shape the response."""

@@ -1,0 +1,92 @@
+"""The application factory: ``create_app(settings)`` builds everything in its lifespan, nothing at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.api import auth, directory, projects
+from server.api.deps import SessionDep
+from server.body_limit import BodySizeLimit
+from server.db.runtime import database_url
+from server.db.session import make_engine, make_sessionmaker
+from server.errors import install_error_handlers
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+API_PREFIX = "/api/v1"
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    def health(session: SessionDep) -> dict[str, str]:
+        """Liveness and database reachability (no login needed)."""
+        postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
+        return {"status": "ok", "postgis": str(postgis)}
+
+    return router
+
+
+def create_app(
+    settings: Settings | None = None, *, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """Build the Sitewatch app; tests pass their own ``session_factory``."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            engine: Engine | None = None
+            if session_factory is None:
+                url = stack.enter_context(database_url(settings))
+                engine = make_engine(url)
+                app.state.sessionmaker = make_sessionmaker(engine)
+            try:
+                yield
+            finally:
+                if engine is not None:
+                    engine.dispose()
+
+    app = FastAPIOffline(
+        title="Sitewatch 重点项目监管",
+        version="0.1.0",
+        description="清水县重点建设项目监管：项目清单、用地、督查与进度地图的 API。",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
+    )
+    app.state.settings = settings
+    if session_factory is not None:
+        app.state.sessionmaker = session_factory
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/mobile/",))
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(_health_router())
+    api.include_router(auth.router)
+    api.include_router(projects.router)
+    api.include_router(directory.router)
+    app.include_router(api)
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    return app

@@ -1,0 +1,277 @@
+"""The ``sitewatch`` command: a thin wrapper over the services (serve, db, demo, users, import, export)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy.orm import Session
+
+from server.db import migrate
+from server.db.runtime import database_url
+from server.db.session import make_engine, make_sessionmaker
+from server.domain import Role
+from server.errors import AppError
+from server.models import User
+from server.repositories import units as units_repo
+from server.settings import Settings
+
+app = typer.Typer(help="Sitewatch: 清水县重点建设项目监管系统", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database: migrations and the embedded cluster.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+DEMO_PASSWORD_ENV = "SITEWATCH_DEMO_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "sitewatch-demo"
+
+
+def _demo_password() -> str:
+    return os.environ.get(DEMO_PASSWORD_ENV, DEFAULT_DEMO_PASSWORD)
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[tuple[str, Session]]:
+    """A database URL (migrated to head) and a session on it."""
+    with database_url(settings) as url:
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                yield url, session
+        finally:
+            engine.dispose()
+
+
+def _actor(session: Session, username: str) -> User:
+    user = units_repo.user_by_username(session, username)
+    if user is None:
+        console.print(
+            f"[red]error:[/] user {username!r} does not exist (create it, or run `sitewatch demo`)."
+        )
+        raise typer.Exit(2)
+    return user
+
+
+def _fail(error: AppError) -> None:
+    console.print(f"[red]error {error.code}:[/] {error.detail}")
+    if error.extra.get("errors"):
+        for item in error.extra["errors"]:
+            console.print(f"  - {item}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from SITEWATCH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from SITEWATCH_PORT, 8000).")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo county into an empty database.")] = True,
+) -> None:
+    """Start the database if needed, migrate, load the demo county when empty, and serve the app."""
+    import uvicorn
+
+    from server.app import create_app
+    from server.services import demo as demo_service
+
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    with _session(settings) as (url, session):
+        if demo and settings.demo_on_empty and demo_service.database_is_empty(session):
+            _load_demo(session)
+        accounts = demo_service.demo_accounts()
+        session.close()
+        app_settings = settings.model_copy(update={"database_url": url})
+        print(
+            f"Sitewatch is running at http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)",
+            flush=True,
+        )
+        where = (
+            "SITEWATCH_DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.pgdata}"
+        )
+        print(f"Database: {where}", flush=True)
+        print(f"Demo accounts (password {_demo_password()!r} unless changed):", flush=True)
+        for account in accounts:
+            print(f"  {account.username:<14} {account.role.value:<13} {account.full_name}", flush=True)
+        print("Press Ctrl-C to stop (the embedded database stops too).", flush=True)
+        uvicorn.run(create_app(app_settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+def _load_demo(session: Session) -> int:
+    from server.services import demo as demo_service
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Loading the demo county", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return demo_service.load_demo(session, password=_demo_password(), progress=step)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo county (reference layers, units, accounts, ~60 projects); safe to repeat."""
+    settings = Settings()
+    with _session(settings) as (_url, session):
+        added = _load_demo(session)
+    console.print(f"demo county loaded: {added} projects added")
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, leader, land_bureau, inspector, project_unit, township")],
+    unit: Annotated[str, typer.Option(help="Name of the user's unit (it must exist).")],
+    full_name: Annotated[str, typer.Option(help="Full name.")],
+    title: Annotated[str | None, typer.Option(help="Title, e.g. 副县长.")] = None,
+    password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
+) -> None:
+    """Create a user (for the first admin of a production database, among others)."""
+    from server.schemas.auth import UserCreate
+    from server.services import directory
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = Settings()
+    with _session(settings) as (_url, session):
+        unit_row = units_repo.unit_by_name(session, unit)
+        if unit_row is None:
+            console.print(f"[red]error unknown_unit:[/] no unit named {unit!r}")
+            raise typer.Exit(2)
+        try:
+            data = UserCreate(
+                username=username,
+                full_name=full_name,
+                title=title,
+                password=password,
+                role=role,
+                unit_id=unit_row.id,
+            )
+            user = directory.create_user(session, None, data)
+        except AppError as error:
+            _fail(error)
+        except ValueError as error:
+            console.print(f"[red]error validation_error:[/] {error}")
+            raise typer.Exit(2) from error
+    console.print(f"user {user.username} ({user.role.value}) created")
+
+
+@app.command("import")
+def import_projects(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    update: Annotated[bool, typer.Option(help="Update projects whose code already exists.")] = False,
+    as_user: Annotated[
+        str, typer.Option("--as", help="Admin account recorded in the audit trail.")
+    ] = "admin",
+) -> None:
+    """Import projects from GeoJSON (.geojson/.json) or CSV (.csv), all or nothing."""
+    from gis_data.project_table import TableProblem, csv_to_features, decode_table
+    from server.services import projects as project_service
+
+    data = path.read_bytes()
+    try:
+        if path.suffix.lower() == ".csv":
+            collection = {"type": "FeatureCollection", "features": csv_to_features(decode_table(data))}
+        else:
+            collection = json.loads(data.decode("utf-8-sig"))
+    except TableProblem as problem:
+        console.print(f"[red]error {problem.code}:[/] {path}: {problem.message}")
+        raise typer.Exit(1) from problem
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        console.print(f"[red]error malformed_json:[/] {path}: {exc}")
+        raise typer.Exit(1) from exc
+    settings = Settings()
+    with _session(settings) as (_url, session):
+        actor = _actor(session, as_user)
+        total = len(collection.get("features") or []) if isinstance(collection, dict) else 0
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(f"Importing {path.name}", total=total)
+                report = project_service.import_feature_collection(
+                    session,
+                    actor,
+                    collection,
+                    update_existing=update,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+        except AppError as error:
+            _fail(error)
+    console.print(f"imported {path}: {report.created} created, {report.updated} updated")
+
+
+@app.command("export")
+def export_projects(
+    path: Annotated[Path, typer.Argument(dir_okay=False, help="Output file; '-' for standard output.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="geojson or csv (default: from the suffix)")
+    ] = None,
+    as_user: Annotated[str, typer.Option("--as", help="Account whose view is exported.")] = "admin",
+) -> None:
+    """Export the project list as GeoJSON or CSV."""
+    from gis_data.project_table import features_to_csv
+    from server.repositories.projects import ProjectFilter
+    from server.services import projects as project_service
+
+    kind = (fmt or ("csv" if path.suffix.lower() == ".csv" else "geojson")).lower()
+    if kind not in {"geojson", "csv"}:
+        console.print("[red]error bad_format:[/] --format must be geojson or csv")
+        raise typer.Exit(2)
+    settings = Settings()
+    with _session(settings) as (_url, session):
+        collection = project_service.export_feature_collection(
+            session, _actor(session, as_user), ProjectFilter()
+        )
+    if kind == "csv":
+        payload = features_to_csv(collection["features"]).encode("utf-8-sig")
+    else:
+        payload = json.dumps(collection, ensure_ascii=False, indent=1).encode("utf-8")
+    if str(path) == "-":
+        sys.stdout.buffer.write(payload)
+    else:
+        path.write_bytes(payload)
+        console.print(f"exported {len(collection['features'])} projects to {path}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database up (default: to head)."""
+    with database_url(Settings()) as url:
+        migrate.upgrade(url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
+    """Migrate the database down."""
+    with database_url(Settings()) as url:
+        migrate.downgrade(url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision."""
+    with database_url(Settings()) as url:
+        migrate.current(url)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(
+        level=os.environ.get("SITEWATCH_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app()
+
+
+if __name__ == "__main__":
+    main()

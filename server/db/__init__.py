@@ -1,0 +1,1 @@
+"""Database layer: engine/session helpers, ORM base and the embedded PostgreSQL cluster."""

@@ -1,0 +1,41 @@
+"""The audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import AuditEvent
+
+
+def add_event(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEvent:
+    """Record one write."""
+    event = AuditEvent(
+        actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, before=before, after=after
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(
+    session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int = 200
+) -> list[AuditEvent]:
+    """Newest events first, optionally for one entity."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if entity is not None:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,1 @@
+"""Use cases: each owns its transaction, writes the audit trail and raises domain errors."""

@@ -1,0 +1,54 @@
+"""Settings from the environment (prefix ``SITEWATCH_``) with safe local defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Application settings; build one per process with ``Settings()`` and pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="SITEWATCH_", env_file=None, extra="ignore")
+
+    #: Production database. Unset: Sitewatch runs its own embedded PostgreSQL + PostGIS cluster.
+    database_url: str | None = None
+    #: Where the embedded cluster keeps its data (ignored when ``database_url`` is set).
+    data_dir: Path = REPO_ROOT / "var"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    #: Lifetime of a login token.
+    token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    #: Largest JSON request body the API accepts, in bytes.
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    #: How far (metres) a project site may reach beyond the county outline (the outline is approximate).
+    county_tolerance_m: float = Field(default=500.0, ge=0)
+    #: Default and largest page sizes of list endpoints.
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=500, ge=1)
+    #: Load the demo county into an empty database when serving.
+    demo_on_empty: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _page_sizes(self) -> Settings:
+        if self.page_size_default > self.page_size_max:
+            raise ValueError("page_size_default must not exceed page_size_max")
+        return self
+
+    @property
+    def pgdata(self) -> Path:
+        """Data directory of the embedded cluster."""
+        return self.data_dir / "pgdata"
