@@ -11,7 +11,9 @@ PG_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3
 PORT ?=
 HOST ?=
 
-.PHONY: setup system-deps venv serve test lint clean
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+
+.PHONY: setup system-deps browser-deps venv serve test lint clean
 
 setup: system-deps venv
 
@@ -28,6 +30,19 @@ system-deps:
 	  echo "Sitewatch needs PostgreSQL $(PG_MAJOR) with PostGIS 3. Please run:" >&2; \
 	  echo "    sudo apt-get install $(PG_PACKAGES)" >&2; \
 	  echo "(or set SITEWATCH_DATABASE_URL to an existing PostGIS database)" >&2; \
+	  exit 1; \
+	fi
+
+# Headless Chromium and a CJK font for the page tests (Debian's packages; no browser download).
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qiE 'wqy|noto.*cjk'; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo ">> installing $(BROWSER_PACKAGES) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(BROWSER_PACKAGES) >/dev/null || exit 1; \
+	else \
+	  echo "The page tests need Chromium and a CJK font. Please run:" >&2; \
+	  echo "    sudo apt-get install $(BROWSER_PACKAGES)" >&2; \
 	  exit 1; \
 	fi
 
@@ -54,7 +69,7 @@ serve: setup
 lint: venv
 	$(BIN)/ruff check server mobile_api maps gis_data migrations tests
 
-test: setup lint
+test: setup browser-deps lint
 	$(BIN)/python -m pytest
 
 clean:
