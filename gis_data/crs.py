@@ -70,7 +70,9 @@ def planar_area_m2(geom: BaseGeometry, src_srid: int = STORAGE_SRID) -> float:
 
 def ellipsoidal_area_m2(geom: BaseGeometry, src_srid: int = STORAGE_SRID) -> float:
     """Ellipsoidal (geodesic) area in square metres on the CGCS2000 ellipsoid (椭球面积)."""
-    geographic = reproject(geom, src_srid, STORAGE_SRID)
+    # pyproj sums signed ring areas: orient rings (shell counter-clockwise, holes clockwise) first,
+    # or a hole wound like its shell would be added instead of deducted.
+    geographic = shapely.orient_polygons(reproject(geom, src_srid, STORAGE_SRID), exterior_cw=False)
     area, _perimeter = CGCS2000_GEOD.geometry_area_perimeter(geographic)
     return abs(float(area))
 

@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.api import auth, directory, projects
+from server.api import auth, directory, land, projects
 from server.api.deps import SessionDep
 from server.body_limit import BodySizeLimit
 from server.db.runtime import database_url
@@ -74,13 +74,22 @@ def create_app(
     if session_factory is not None:
         app.state.sessionmaker = session_factory
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/mobile/",))
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt_prefixes=("/mobile/",),
+        prefix_limits={
+            f"{API_PREFIX}/land/editions": settings.max_upload_bytes,
+            f"{API_PREFIX}/land/parcels/import": settings.max_upload_bytes,
+        },
+    )
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_health_router())
     api.include_router(auth.router)
     api.include_router(projects.router)
     api.include_router(directory.router)
+    api.include_router(land.router)
     app.include_router(api)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -16,18 +16,22 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy.orm import Session
 
+from server.cli_land import land_app
 from server.db import migrate
 from server.db.runtime import database_url
 from server.db.session import make_engine, make_sessionmaker
 from server.domain import Role
 from server.errors import AppError
 from server.models import User
+from server.photo_evidence.cli import photo_app
 from server.repositories import units as units_repo
 from server.settings import Settings
 
 app = typer.Typer(help="Sitewatch: 清水县重点建设项目监管系统", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database: migrations and the embedded cluster.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(land_app, name="land")
+app.add_typer(photo_app, name="photo")
 console = Console(stderr=True)
 
 DEMO_PASSWORD_ENV = "SITEWATCH_DEMO_PASSWORD"
@@ -239,6 +243,142 @@ def export_projects(
     else:
         path.write_bytes(payload)
         console.print(f"exported {len(collection['features'])} projects to {path}")
+
+
+@land_app.command("import-plan")
+def land_import_plan(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    name: Annotated[str, typer.Option(help="Name of the plan edition, e.g. 2024年国土空间规划（批复版）.")],
+    kind: Annotated[
+        str | None, typer.Option(help="farmland, redline, urban_boundary or landuse (default: from names)")
+    ] = None,
+    as_user: Annotated[str, typer.Option("--as", help="Land-bureau account in the audit trail.")] = "land",
+) -> None:
+    """Import plan layers (GeoJSON, GeoPackage, zipped Shapefile) as a new edition; re-checks open parcels."""
+    from server.services import land as land_service
+
+    specs = [land_service.PlanFileSpec(path=f, display_name=f.name, kind=kind) for f in files]
+    with _session(Settings()) as (_url, session):
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Importing plan layers", total=len(specs))
+                edition = land_service.import_plan_edition(
+                    session,
+                    _actor(session, as_user),
+                    name=name,
+                    files=specs,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        except AppError as error:
+            _fail(error)
+    console.print(f"plan edition {edition.id} imported: {json.dumps(edition.report, ensure_ascii=False)}")
+
+
+@land_app.command("import-parcels")
+def land_import_parcels(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    project: Annotated[str, typer.Option(help="National project code of the project.")],
+    year: Annotated[int, typer.Option(help="Year the land is needed for.")],
+    stock: Annotated[bool, typer.Option(help="Existing (stock) construction land.")] = False,
+    as_user: Annotated[str, typer.Option("--as", help="Account recorded in the audit trail.")] = "land",
+) -> None:
+    """Add a project's land-demand parcels from a boundary TXT, GeoJSON, GeoPackage or zipped Shapefile."""
+    from server.repositories import projects as projects_repo
+    from server.services import land as land_service
+
+    with _session(Settings()) as (_url, session):
+        row = projects_repo.project_by_code(session, project)
+        if row is None:
+            console.print(f"[red]error project_not_found:[/] no project with code {project}")
+            raise typer.Exit(2)
+        try:
+            result = land_service.import_parcels(
+                session,
+                _actor(session, as_user),
+                project_id=row.id,
+                year=year,
+                filename=path.name,
+                data=path.read_bytes(),
+                construction_land="stock" if stock else "new",
+            )
+        except AppError as error:
+            _fail(error)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning {warning['code']}:[/] {warning['message']}")
+    for parcel in result.created:
+        verdict = parcel.check.verdict if parcel.check else "unchecked"
+        console.print(
+            f"parcel {parcel.parcel_code}: {parcel.area_m2:.2f} m2, {parcel.area_mu:.2f} mu -> {verdict}"
+        )
+
+
+@land_app.command("check")
+def land_check(
+    year: Annotated[int, typer.Option(help="Check every parcel of this year's list.")],
+    sliver: Annotated[float, typer.Option(help="Overlaps below this many m2 are slivers.")] = 1.0,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the .xlsx report here (and .geojson beside).")
+    ] = None,
+    as_user: Annotated[str, typer.Option("--as", help="Land-bureau account in the audit trail.")] = "land",
+) -> None:
+    """Check a year's land-demand list against the newest plan edition, with a progress bar."""
+    from server.land_rules import LandCheckRules
+    from server.services import land as land_service
+
+    with _session(Settings()) as (_url, session):
+        actor = _actor(session, as_user)
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(f"Checking {year} parcels", total=None)
+                results = land_service.check_parcels(
+                    session,
+                    actor,
+                    year=year,
+                    rules=LandCheckRules(sliver_m2=sliver),
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+            if report is not None:
+                workbook, pieces = land_service.year_report(session, actor, year=year)
+                report.write_bytes(workbook)
+                report.with_suffix(".geojson").write_text(
+                    json.dumps(pieces, ensure_ascii=False), encoding="utf-8"
+                )
+        except AppError as error:
+            _fail(error)
+    counts: dict[str, int] = {}
+    for parcel in results:
+        verdict = parcel.check.verdict if parcel.check else "unchecked"
+        counts[verdict] = counts.get(verdict, 0) + 1
+        print(
+            json.dumps(
+                {
+                    "parcel": parcel.parcel_code,
+                    "project": parcel.project_code,
+                    "verdict": verdict,
+                    "reasons": [r["code"] for r in parcel.check.reasons] if parcel.check else [],
+                },
+                ensure_ascii=False,
+            )
+        )
+    console.print(f"{len(results)} parcels checked: {counts}")
+
+
+@land_app.command("export-txt")
+def land_export_txt(
+    path: Annotated[Path, typer.Argument(dir_okay=False)],
+    year: Annotated[int, typer.Option(help="Year of the parcels.")],
+    as_user: Annotated[str, typer.Option("--as", help="Account whose view is exported.")] = "land",
+) -> None:
+    """Write the year's parcels as a boundary-point TXT (GBK, CRLF) for submission."""
+    from server.services import land as land_service
+
+    with _session(Settings()) as (_url, session):
+        try:
+            data = land_service.export_parcels_txt(session, _actor(session, as_user), year=year)
+        except AppError as error:
+            _fail(error)
+    path.write_bytes(data)
+    console.print(f"wrote {path}")
 
 
 @db_app.command("upgrade")

@@ -102,6 +102,8 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[AppError], str, str]] = {
         "progress_duplicate",
         "该项目本月进度已填报；如需更正请修改已有记录。",
     ),
+    "uq_land_parcels_year": (Conflict, "parcel_code_duplicate", "该年度已有相同编号的地块，请修改地块编号。"),
+    "uq_approval_batches_year": (Conflict, "batch_number_duplicate", "该年度已有相同批次号。"),
     "fk_projects_township_id_townships": (Invalid, "unknown_township", "乡镇不存在，请从乡镇列表中选择。"),
     "fk_users_unit_id_units": (Invalid, "unknown_unit", "单位不存在，请从单位列表中选择。"),
 }

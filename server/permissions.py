@@ -77,3 +77,15 @@ def can_read_directory(user: User) -> bool:
 def can_read_audit(user: User) -> bool:
     """Admin reads the audit trail."""
     return user.role == Role.ADMIN
+
+
+def can_manage_plan(user: User) -> bool:
+    """The land bureau (and admin) import plan editions, run checks and make approval batches."""
+    return user.role in (Role.ADMIN, Role.LAND_BUREAU)
+
+
+def can_submit_parcels(user: User, project: Project) -> bool:
+    """The land bureau, admin, the project's own unit or its township submit land demand."""
+    if user.role in (Role.ADMIN, Role.LAND_BUREAU):
+        return True
+    return can_report_progress(user, project)

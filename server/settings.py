@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     #: Largest JSON request body the API accepts, in bytes.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    #: Largest file upload (plan layers, parcel files), in bytes.
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    #: Overlaps below this area (m2) are slivers: reported apart, never a conflict.
+    land_sliver_m2: float = Field(default=1.0, ge=0)
     #: How far (metres) a project site may reach beyond the county outline (the outline is approximate).
     county_tolerance_m: float = Field(default=500.0, ge=0)
     #: Default and largest page sizes of list endpoints.

@@ -1,18 +1,34 @@
 """ORM models (the schema itself is owned by the Alembic migrations)."""
 
 from server.models.audit import AuditEvent
+from server.models.land import (
+    ApprovalBatch,
+    LandCheck,
+    LandCheckOverlap,
+    LandParcel,
+    PlanEdition,
+    PlanFeature,
+    plan_pieces,
+)
 from server.models.project import Project, ProjectProgress, project_responsible_units
 from server.models.reference import CountyBoundary, Township
 from server.models.unit import AuthToken, Unit, User
 
 __all__ = [
+    "ApprovalBatch",
     "AuditEvent",
     "AuthToken",
     "CountyBoundary",
+    "LandCheck",
+    "LandCheckOverlap",
+    "LandParcel",
+    "PlanEdition",
+    "PlanFeature",
     "Project",
     "ProjectProgress",
     "Township",
     "Unit",
     "User",
+    "plan_pieces",
     "project_responsible_units",
 ]

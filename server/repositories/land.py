@@ -1,0 +1,307 @@
+"""Plan editions, plan pieces, parcels, batches and conflict-check results: the land SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from gis_data.crs import AREA_SRID, STORAGE_SRID
+from server.models import (
+    ApprovalBatch,
+    LandCheck,
+    LandCheckOverlap,
+    LandParcel,
+    PlanEdition,
+    PlanFeature,
+    Project,
+)
+
+#: Largest number of vertices of one plan piece; small pieces make overlay cheap and exact.
+PIECE_MAX_VERTICES = 96
+
+OPEN_STATUSES = ("draft", "submitted", "in_batch")
+
+
+def add_edition(session: Session, edition: PlanEdition) -> PlanEdition:
+    """Insert a plan edition."""
+    session.add(edition)
+    session.flush()
+    return edition
+
+
+def latest_edition(session: Session) -> PlanEdition | None:
+    """The newest plan edition."""
+    return session.scalars(select(PlanEdition).order_by(PlanEdition.id.desc()).limit(1)).first()
+
+
+def get_edition(session: Session, edition_id: int) -> PlanEdition | None:
+    """A plan edition by id."""
+    return session.get(PlanEdition, edition_id)
+
+
+def list_editions(session: Session) -> list[PlanEdition]:
+    """All plan editions, newest first."""
+    return list(session.scalars(select(PlanEdition).order_by(PlanEdition.id.desc())))
+
+
+def add_plan_features(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk-insert plan features; ``geom`` is EWKB/WKT in storage CRS, projected copy made in SQL."""
+    if not rows:
+        return
+    stmt = insert(PlanFeature).values(
+        edition_id=bindparam("edition_id"),
+        layer=bindparam("layer"),
+        class_code=bindparam("class_code"),
+        class_name=bindparam("class_name"),
+        source_file=bindparam("source_file"),
+        source_index=bindparam("source_index"),
+        repaired=bindparam("repaired"),
+        attributes=bindparam("attributes"),
+        geom=func.ST_Multi(func.ST_GeomFromWKB(bindparam("wkb"), STORAGE_SRID)),
+        geom_area=func.ST_Multi(
+            func.ST_Transform(func.ST_GeomFromWKB(bindparam("wkb"), STORAGE_SRID), AREA_SRID)
+        ),
+    )
+    session.execute(stmt, list(rows))
+
+
+def build_pieces(session: Session, edition_id: int) -> int:
+    """Cut an edition's polygons into small pieces in the area CRS; returns the number of pieces."""
+    result = session.execute(
+        text(
+            """
+            INSERT INTO plan_pieces (feature_id, edition_id, layer, class_code, geom)
+            SELECT f.id, f.edition_id, f.layer, f.class_code, piece
+            FROM plan_features f,
+                 LATERAL ST_Subdivide(ST_MakeValid(f.geom_area), :max_vertices) AS piece
+            WHERE f.edition_id = :edition_id AND GeometryType(piece) = 'POLYGON'
+            """
+        ),
+        {"edition_id": edition_id, "max_vertices": PIECE_MAX_VERTICES},
+    )
+    return int(result.rowcount or 0)
+
+
+def edition_counts(session: Session, edition_id: int) -> dict[str, int]:
+    """Feature counts by layer of an edition."""
+    rows = session.execute(
+        select(PlanFeature.layer, func.count())
+        .where(PlanFeature.edition_id == edition_id)
+        .group_by(PlanFeature.layer)
+    )
+    return {layer: int(count) for layer, count in rows}
+
+
+def add_parcel(session: Session, parcel: LandParcel) -> LandParcel:
+    """Insert a parcel."""
+    session.add(parcel)
+    session.flush()
+    return parcel
+
+
+def get_parcel(session: Session, parcel_id: int) -> LandParcel | None:
+    """A parcel by id."""
+    return session.get(LandParcel, parcel_id)
+
+
+def list_parcels(
+    session: Session,
+    *,
+    year: int | None = None,
+    project_id: int | None = None,
+    project_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> list[LandParcel]:
+    """Parcels filtered by year, project(s) and status, by id."""
+    stmt = select(LandParcel).order_by(LandParcel.id)
+    if year is not None:
+        stmt = stmt.where(LandParcel.year == year)
+    if project_id is not None:
+        stmt = stmt.where(LandParcel.project_id == project_id)
+    if project_ids is not None:
+        stmt = stmt.where(LandParcel.project_id.in_(list(project_ids)))
+    if statuses is not None:
+        stmt = stmt.where(LandParcel.status.in_(list(statuses)))
+    return list(session.scalars(stmt).unique())
+
+
+def add_batch(session: Session, batch: ApprovalBatch) -> ApprovalBatch:
+    """Insert an approval batch."""
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def next_batch_number(session: Session, year: int) -> int:
+    """The next free batch number of a year."""
+    current = session.scalar(select(func.max(ApprovalBatch.number)).where(ApprovalBatch.year == year))
+    return int(current or 0) + 1
+
+
+def get_batch(session: Session, batch_id: int) -> ApprovalBatch | None:
+    """An approval batch by id."""
+    return session.get(ApprovalBatch, batch_id)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerOverlap:
+    """Overlap area of one parcel with one plan layer (and land-use class)."""
+
+    parcel_id: int
+    layer: str
+    class_code: str | None
+    area_m2: float
+
+
+def plan_overlaps(session: Session, parcel_ids: Sequence[int], edition_id: int) -> list[LayerOverlap]:
+    """Overlap areas of parcels with each plan layer and land-use class, on the subdivided pieces.
+
+    A piece that covers the parcel contributes the parcel's area, a piece inside the parcel its own
+    area; only pieces crossing the parcel boundary need a real intersection.
+    """
+    rows = session.execute(
+        text(
+            """
+            SELECT p.id, pc.layer, pc.class_code,
+                   SUM(CASE WHEN ST_Covers(pc.geom, p.geom_area) THEN ST_Area(p.geom_area)
+                            WHEN ST_Covers(p.geom_area, pc.geom) THEN ST_Area(pc.geom)
+                            ELSE ST_Area(ST_Intersection(pc.geom, p.geom_area)) END) AS area
+            FROM land_parcels p
+            JOIN plan_pieces pc
+              ON pc.edition_id = :edition_id AND pc.geom && p.geom_area
+             AND ST_Intersects(pc.geom, p.geom_area)
+            WHERE p.id = ANY(:ids)
+            GROUP BY p.id, pc.layer, pc.class_code
+            """
+        ),
+        {"ids": list(parcel_ids), "edition_id": edition_id},
+    )
+    return [LayerOverlap(int(pid), layer, code, float(area)) for pid, layer, code, area in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelOverlap:
+    """Overlap of a parcel with another project's parcel of the same year."""
+
+    parcel_id: int
+    other_parcel_id: int
+    other_code: str
+    other_project_code: str
+    area_m2: float
+
+
+def parcel_overlaps(session: Session, parcel_ids: Sequence[int]) -> list[ParcelOverlap]:
+    """The same land promised twice: overlaps with other projects' parcels of the same year."""
+    rows = session.execute(
+        text(
+            """
+            SELECT p.id, o.id, o.parcel_code, pr.code, ST_Area(ST_Intersection(p.geom_area, o.geom_area))
+            FROM land_parcels p
+            JOIN land_parcels o
+              ON o.year = p.year AND o.project_id <> p.project_id AND o.id <> p.id
+             AND o.geom_area && p.geom_area AND ST_Intersects(o.geom_area, p.geom_area)
+            JOIN projects pr ON pr.id = o.project_id
+            WHERE p.id = ANY(:ids)
+            """
+        ),
+        {"ids": list(parcel_ids)},
+    )
+    return [ParcelOverlap(int(a), int(b), c, d, float(e)) for a, b, c, d, e in rows]
+
+
+def area_outside_county(session: Session, parcel_ids: Sequence[int]) -> dict[int, float]:
+    """Area (m2) of each parcel outside the county outline."""
+    rows = session.execute(
+        text(
+            """
+            SELECT p.id, ST_Area(ST_Difference(p.geom_area, ST_Transform(c.geom, :srid)))
+            FROM land_parcels p CROSS JOIN (SELECT geom FROM county_boundaries LIMIT 1) c
+            WHERE p.id = ANY(:ids)
+            """
+        ),
+        {"ids": list(parcel_ids), "srid": AREA_SRID},
+    )
+    return {int(pid): float(area) for pid, area in rows}
+
+
+def overlap_geometry_geojson(session: Session, parcel_id: int, edition_id: int, layer: str) -> str | None:
+    """The overlap piece of a parcel with a plan layer, as GeoJSON in the storage CRS."""
+    return session.scalar(
+        text(
+            """
+            SELECT ST_AsGeoJSON(ST_Transform(
+                       ST_CollectionExtract(ST_Union(ST_Intersection(pc.geom, p.geom_area)), 3), :storage), 9)
+            FROM land_parcels p JOIN plan_pieces pc
+              ON pc.edition_id = :edition_id AND pc.layer = :layer
+             AND pc.geom && p.geom_area AND ST_Intersects(pc.geom, p.geom_area)
+            WHERE p.id = :pid
+            """
+        ),
+        {"pid": parcel_id, "edition_id": edition_id, "layer": layer, "storage": STORAGE_SRID},
+    )
+
+
+def save_check(session: Session, check: LandCheck, overlaps: list[LandCheckOverlap]) -> LandCheck:
+    """Store a check and its overlaps; earlier checks of the parcel stop being the latest."""
+    session.execute(
+        update(LandCheck)
+        .where(LandCheck.parcel_id == check.parcel_id, LandCheck.is_latest.is_(True))
+        .values(is_latest=False)
+    )
+    session.add(check)
+    session.flush()
+    for overlap in overlaps:
+        overlap.check_id = check.id
+    session.add_all(overlaps)
+    session.flush()
+    return check
+
+
+def latest_checks(session: Session, parcel_ids: Sequence[int]) -> dict[int, LandCheck]:
+    """The latest check of each parcel."""
+    rows = session.scalars(
+        select(LandCheck).where(LandCheck.parcel_id.in_(list(parcel_ids)), LandCheck.is_latest.is_(True))
+    )
+    return {c.parcel_id: c for c in rows}
+
+
+def check_overlaps(session: Session, check_id: int) -> list[LandCheckOverlap]:
+    """The overlaps stored with a check."""
+    return list(
+        session.scalars(
+            select(LandCheckOverlap)
+            .where(LandCheckOverlap.check_id == check_id)
+            .order_by(LandCheckOverlap.id)
+        )
+    )
+
+
+def project_codes(session: Session, project_ids: Sequence[int]) -> dict[int, str]:
+    """Project codes by id."""
+    rows = session.execute(select(Project.id, Project.code).where(Project.id.in_(list(project_ids))))
+    return {int(i): c for i, c in rows}
+
+
+def overlap_pieces_geojson(session: Session, parcel_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Stored overlap geometries of the parcels' latest checks, as GeoJSON rows."""
+    rows = session.execute(
+        text(
+            """
+            SELECT p.parcel_code, o.target, o.target_ref, o.area_m2, ST_AsGeoJSON(o.geom, 9)
+            FROM land_check_overlaps o
+            JOIN land_checks c ON c.id = o.check_id AND c.is_latest
+            JOIN land_parcels p ON p.id = c.parcel_id
+            WHERE p.id = ANY(:ids) AND o.geom IS NOT NULL
+            ORDER BY p.id, o.id
+            """
+        ),
+        {"ids": list(parcel_ids)},
+    )
+    return [
+        {"parcel_code": code, "target": target, "target_ref": ref, "area_m2": area, "geojson": geojson}
+        for code, target, ref, area, geojson in rows
+    ]

@@ -1,0 +1,182 @@
+"""Tests of the pixel limit, reduced-scale derivatives, perceptual hashes and file hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageFile
+from PIL.JpegImagePlugin import JpegImageFile
+
+from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoRejected, read_photo_metadata
+from server.photo_evidence.imaging import (
+    check_pixel_limit,
+    hash_distance,
+    load_reduced,
+    make_derivatives,
+    perceptual_hash,
+    sha256_file,
+)
+from tests.photo_evidence.photos import (
+    BASE,
+    GPS,
+    dms,
+    heic_bytes,
+    jpeg_bytes,
+    patch_sof_dimensions,
+    pattern,
+    write,
+)
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4000 x 3000 photo-like JPEG with GPS."""
+    data = jpeg_bytes(
+        image=pattern((4000, 3000), seed=7),
+        gps={GPS.GPSLatitudeRef: "N", GPS.GPSLatitude: dms(34, 45, 0)},
+    )
+    return write(tmp_path_factory.mktemp("big") / "big.jpg", data)
+
+
+@pytest.fixture
+def draft_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, tuple[int, int], object]]:
+    """Record every JPEG draft request and what it returned (the reduced box)."""
+    calls: list[tuple[object, tuple[int, int], object]] = []
+    real = JpegImageFile.draft
+
+    def spy(self: JpegImageFile, mode: str | None, size: tuple[int, int] | None):  # type: ignore[no-untyped-def]
+        result = real(self, mode, size)
+        calls.append((mode, size, result))
+        return result
+
+    monkeypatch.setattr(JpegImageFile, "draft", spy)
+    return calls
+
+
+def test_pillow_limit_is_set_consciously() -> None:
+    assert Image.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS == 120_000_000
+
+
+def test_check_pixel_limit_reads_header_only(big_jpeg: Path) -> None:
+    assert check_pixel_limit(big_jpeg) == (4000, 3000)
+    with pytest.raises(PhotoRejected) as info:
+        check_pixel_limit(big_jpeg, max_pixels=10_000_000)
+    assert info.value.code == "too_many_pixels"
+    assert "4000×3000" in info.value.message
+
+
+def test_pixel_bomb_refused_fast_without_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = write(tmp_path / "bomb.jpg", patch_sof_dimensions(jpeg_bytes((64, 48)), 20000, 10000))
+    check_pixel_limit(io.BytesIO(jpeg_bytes((64, 48))))  # warm Pillow up: time only our check below
+
+    def refuse(self: Image.Image) -> None:
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    monkeypatch.setattr(Image.Image, "load", refuse)
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        with pytest.raises(PhotoRejected) as info:
+            check_pixel_limit(bomb)
+        timings.append(time.perf_counter() - start)
+        assert info.value.code == "too_many_pixels"
+        assert "20000×10000" in info.value.message
+    assert min(timings) < 0.010
+    for function in (make_derivatives, perceptual_hash, read_photo_metadata):
+        with pytest.raises(PhotoRejected) as info:
+            function(bomb)
+        assert info.value.code == "too_many_pixels"
+
+
+def test_load_reduced_uses_jpeg_draft_scale(big_jpeg: Path, draft_calls: list) -> None:
+    small = load_reduced(big_jpeg, 320)
+    assert small.size == (500, 375)  # decoded at 1/8, not 4000 x 3000
+    assert draft_calls[-1][1] == (320, 320)
+    assert draft_calls[-1][2] == ("RGB", (0, 0, 500.0, 375.0))
+    assert load_reduced(big_jpeg, 1280).size == (2000, 1500)  # 1/4 would be below 1280
+
+
+def test_derivatives_sizes_and_single_reduced_decode(big_jpeg: Path, draft_calls: list) -> None:
+    derivatives = make_derivatives(big_jpeg)
+    assert list(derivatives) == [320, 1280]
+    assert len(draft_calls) == 1 and draft_calls[0][2] == ("RGB", (0, 0, 2000.0, 1500.0))
+    for size, data in derivatives.items():
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "JPEG"
+            assert max(image.size) == size
+            assert image.size == (size, size * 3 // 4)
+            assert not image.getexif().get_ifd(0x8825)  # no GPS in derivatives
+
+
+def test_derivatives_apply_orientation(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "rotated.jpg", jpeg_bytes(image=pattern((1600, 1200), 3), base={BASE.Orientation: 6})
+    )
+    derivatives = make_derivatives(path, sizes=(320,))
+    with Image.open(io.BytesIO(derivatives[320])) as image:
+        assert image.size == (240, 320)
+
+
+def test_small_photo_is_not_upscaled(tmp_path: Path) -> None:
+    derivatives = make_derivatives(write(tmp_path / "small.jpg", jpeg_bytes((64, 48))))
+    for data in derivatives.values():
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.size == (64, 48)
+
+
+def test_heic_derivatives_decode_in_full(tmp_path: Path) -> None:
+    path = write(tmp_path / "photo.heic", heic_bytes((400, 300)))
+    derivatives = make_derivatives(path, sizes=(320, 1280))
+    with Image.open(io.BytesIO(derivatives[320])) as image:
+        assert image.size == (320, 240)
+    with Image.open(io.BytesIO(derivatives[1280])) as image:
+        assert image.size == (400, 300)
+    assert len(perceptual_hash(path)) == 16
+
+
+def test_truncated_scan_data_is_reported(tmp_path: Path) -> None:
+    data = jpeg_bytes(image=pattern((640, 480), 4), gps={GPS.GPSLatitude: dms(34, 45, 0)})
+    path = write(tmp_path / "cut.jpg", data[: len(data) // 2])
+    assert read_photo_metadata(path).width == 640  # the header is intact
+    with pytest.raises(PhotoRejected) as info:
+        make_derivatives(path)
+    assert info.value.code == "truncated"
+
+
+@pytest.mark.parametrize("keep", [24, 100, "half"])
+def test_truncated_heic(tmp_path: Path, keep: int | str) -> None:
+    data = heic_bytes((400, 300))
+    path = write(tmp_path / "cut.heic", data[: len(data) // 2] if keep == "half" else data[:keep])
+    if keep == "half":
+        assert read_photo_metadata(path).format == "heic"  # the header (meta box) is intact
+    with pytest.raises(PhotoRejected) as info:
+        make_derivatives(path)
+    assert info.value.code == "truncated"
+
+
+def test_phash_near_duplicate_and_different(tmp_path: Path, big_jpeg: Path) -> None:
+    with Image.open(big_jpeg) as original:
+        copy = original.resize((1000, 750), Image.Resampling.BILINEAR)
+    resized = write(tmp_path / "copy.jpg", jpeg_bytes(image=copy, quality=60))
+    other = write(tmp_path / "other.jpg", jpeg_bytes(image=pattern((4000, 3000), seed=99)))
+    h_original, h_copy, h_other = (perceptual_hash(p) for p in (big_jpeg, resized, other))
+    assert len(h_original) == 16
+    assert hash_distance(h_original, h_original) == 0
+    assert hash_distance(h_original, h_copy) <= 6
+    assert hash_distance(h_original, h_other) >= 20
+    with pytest.raises(ValueError):
+        hash_distance(h_original, h_original[:8])
+
+
+def test_sha256_streams_large_files(tmp_path: Path) -> None:
+    data = os.urandom(2 * 1024 * 1024 + 123)
+    path = write(tmp_path / "blob.bin", data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert sha256_file(path) == expected
+    assert sha256_file(io.BytesIO(data)) == expected
