@@ -73,6 +73,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_plan_features_edition_layer", "plan_features", ["edition_id", "layer"])
     op.create_index("ix_plan_features_geom", "plan_features", ["geom"], postgresql_using="gist")
+    op.create_index("ix_plan_features_geom_area", "plan_features", ["geom_area"], postgresql_using="gist")
 
     op.create_table(
         "plan_pieces",
