@@ -14,6 +14,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from mobile_api.router import router as mobile_router
 from server.api import auth, directory, land, projects
 from server.api.deps import SessionDep
 from server.body_limit import BodySizeLimit
@@ -21,6 +22,7 @@ from server.db.runtime import database_url
 from server.db.session import make_engine, make_sessionmaker
 from server.errors import install_error_handlers
 from server.settings import Settings
+from server.storage import LocalBlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -71,14 +73,15 @@ def create_app(
         swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
     )
     app.state.settings = settings
+    app.state.blob_store = LocalBlobStore(settings.photos_path)
     if session_factory is not None:
         app.state.sessionmaker = session_factory
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        exempt_prefixes=("/mobile/",),
         prefix_limits={
+            "/mobile/": settings.max_mobile_request_bytes,
             f"{API_PREFIX}/land/editions": settings.max_upload_bytes,
             f"{API_PREFIX}/land/parcels/import": settings.max_upload_bytes,
         },
@@ -91,6 +94,7 @@ def create_app(
     api.include_router(directory.router)
     api.include_router(land.router)
     app.include_router(api)
+    app.include_router(mobile_router)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -245,6 +245,22 @@ def export_projects(
         console.print(f"exported {len(collection['features'])} projects to {path}")
 
 
+@photo_app.command("sweep")
+def photo_sweep(
+    older_than_hours: Annotated[float, typer.Option(help="Only files older than this are swept.")] = 24.0,
+) -> None:
+    """Delete stored photo files that no record points at (left by a crash before commit)."""
+    from server.services import evidence
+    from server.storage import LocalBlobStore
+
+    settings = Settings()
+    with _session(settings) as (_url, session):
+        result = evidence.sweep_orphans(
+            session, LocalBlobStore(settings.photos_path), older_than_s=older_than_hours * 3600
+        )
+    console.print(f"swept {result}")
+
+
 @land_app.command("import-plan")
 def land_import_plan(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],

@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     #: Largest file upload (plan layers, parcel files), in bytes.
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    #: Where evidence photos are stored (default: <data_dir>/photos).
+    photo_dir: Path | None = None
+    #: Largest single photo, and largest phone request (a batch of photos), in bytes.
+    max_photo_bytes: int = Field(default=60 * 1024 * 1024, ge=1024)
+    max_mobile_request_bytes: int = Field(default=300 * 1024 * 1024, ge=1024)
+    #: Photos with more pixels than this are refused before decoding (decompression bombs).
+    max_photo_pixels: int = Field(default=120_000_000, ge=1_000_000)
+    #: A photo this close to the site counts as taken there; older than max_age days is flagged.
+    photo_site_buffer_m: float = Field(default=200.0, ge=0)
+    photo_max_age_days: int = Field(default=3, ge=0)
     #: Overlaps below this area (m2) are slivers: reported apart, never a conflict.
     land_sliver_m2: float = Field(default=1.0, ge=0)
     #: How far (metres) a project site may reach beyond the county outline (the outline is approximate).
@@ -51,6 +61,11 @@ class Settings(BaseSettings):
         if self.page_size_default > self.page_size_max:
             raise ValueError("page_size_default must not exceed page_size_max")
         return self
+
+    @property
+    def photos_path(self) -> Path:
+        """Directory of the evidence blob store."""
+        return self.photo_dir or (self.data_dir / "photos")
 
     @property
     def pgdata(self) -> Path:

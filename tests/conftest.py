@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -85,9 +89,11 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture()
-def settings() -> Settings:
+def settings(tmp_path: Path) -> Settings:
     """Settings for the app under test (the database comes from the fixtures)."""
-    return Settings(database_url="postgresql://unused", max_body_bytes=256 * 1024)
+    return Settings(
+        database_url="postgresql://unused", max_body_bytes=256 * 1024, photo_dir=tmp_path / "photos"
+    )
 
 
 @pytest.fixture()
@@ -111,3 +117,25 @@ def login(client: TestClient):
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[str]:
+    """Serve the app on a free loopback port for the browser."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    photo_dir = Path(tempfile.mkdtemp(prefix="sitewatch-live-photos-"))
+    app = create_app(Settings(database_url=database_url, photo_dir=photo_dir))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    shutil.rmtree(photo_dir, ignore_errors=True)

@@ -1,6 +1,7 @@
 """ORM models (the schema itself is owned by the Alembic migrations)."""
 
 from server.models.audit import AuditEvent
+from server.models.inspection import Inspection, Photo, PhotoBlob
 from server.models.land import (
     ApprovalBatch,
     LandCheck,
@@ -19,10 +20,13 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "CountyBoundary",
+    "Inspection",
     "LandCheck",
     "LandCheckOverlap",
     "LandParcel",
     "PlanEdition",
+    "Photo",
+    "PhotoBlob",
     "PlanFeature",
     "Project",
     "ProjectProgress",

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-
-from server.app import create_app
-from server.settings import Settings
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -34,26 +27,6 @@ def chromium_path() -> str:
     raise RuntimeError(
         "Chromium not found: `make test` installs Debian's `chromium` package when run as root"
     )
-
-
-@pytest.fixture(scope="session")
-def live_server(database_url: str) -> Iterator[str]:
-    """Serve the app on a free loopback port for the browser."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(Settings(database_url=database_url))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("live server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

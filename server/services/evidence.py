@@ -1,0 +1,483 @@
+"""Evidence photos: idempotent inspections, durable content-addressed uploads, verdicts, receipts.
+
+Order of work for each photo (nothing acknowledged is ever lost, no row points at a missing file):
+hash and check the staged file, make derivatives, move the original into the blob store and fsync,
+then commit the rows.  A retry with the same client UUID returns the first receipt; the same bytes
+under another UUID are stored once (content-addressed) and flagged as a reused photo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import imagehash
+from PIL import Image
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from gis_data.crs import STORAGE_SRID
+from server.domain import Role
+from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_error
+from server.models import Inspection, Photo, PhotoBlob, User
+from server.permissions import can_read_project, project_scope
+from server.photo_evidence.exif import PhotoMetadata, PhotoRejected, read_photo_metadata
+from server.photo_evidence.imaging import make_derivatives
+from server.photo_evidence.verdict import DeviceFix, assess_photo
+from server.repositories import evidence as evidence_repo
+from server.repositories import projects as projects_repo
+from server.services import audit
+from server.services.transaction import unit_of_work
+from server.storage import LocalBlobStore
+
+logger = logging.getLogger(__name__)
+
+THUMB_SIZE = 320
+PREVIEW_SIZE = 1280
+#: Roles that carry out site checks and so create inspection records.
+INSPECTING_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN, Role.LEADER, Role.LAND_BUREAU})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceRules:
+    """Limits and thresholds of the photo pipeline (settings with documented defaults)."""
+
+    max_photo_bytes: int = 60 * 1024 * 1024
+    max_pixels: int = 120_000_000
+    site_buffer_m: float = 200.0
+    max_age_days: int = 3
+    max_fix_disagreement_m: float = 200.0
+
+
+@dataclass(slots=True)
+class IncomingPhoto:
+    """One uploaded file, already streamed to the store's staging area."""
+
+    photo_id: str
+    filename: str
+    staged: Path
+    size: int
+    sha256: str
+    device_fix: DeviceFix | None = None
+
+
+@dataclass(slots=True)
+class Receipt:
+    """The answer for one photo of a batch."""
+
+    photo_id: str
+    status: str  # received | rejected
+    code: str | None = None
+    message: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    verdict: str | None = None
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_retry: bool = False
+    exif: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form of the receipt."""
+        return {
+            "photo_id": self.photo_id,
+            "status": self.status,
+            "received": self.status == "received",
+            "code": self.code,
+            "message": self.message,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "duplicate_retry": self.duplicate_retry,
+            "exif": self.exif,
+        }
+
+
+def stream_to_staging(store: LocalBlobStore, source: BinaryIO, *, limit: int) -> tuple[Path, int, str, bool]:
+    """Copy an upload into the staging area in 1 MiB chunks, hashing as it goes; stop past ``limit``."""
+    digest = hashlib.sha256()
+    handle, path = store.staging_file()
+    size = 0
+    too_large = False
+    with handle:
+        while chunk := source.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                too_large = True
+                break
+            digest.update(chunk)
+            handle.write(chunk)
+    return path, size, digest.hexdigest(), too_large
+
+
+# --- inspections ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InspectionInput:
+    """A new inspection as the phone sends it."""
+
+    id: uuid.UUID
+    project_id: int
+    started_at: dt.datetime
+    check_date: dt.date | None = None
+    device_fix: DeviceFix | None = None
+    findings: str = ""
+
+
+def _inspection_dict(row: Inspection) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "project_id": row.project_id,
+        "inspector_id": row.inspector_id,
+        "started_at": row.started_at.isoformat(),
+        "check_date": row.check_date.isoformat() if row.check_date else None,
+        "device_fix": None
+        if row.device_lat is None
+        else {
+            "lat": row.device_lat,
+            "lon": row.device_lon,
+            "accuracy_m": row.device_accuracy_m,
+            "fixed_at": row.device_fixed_at.isoformat() if row.device_fixed_at else None,
+        },
+        "findings": row.findings,
+        "status": row.status,
+    }
+
+
+def create_inspection(session: Session, actor: User, data: InspectionInput) -> tuple[dict[str, Any], bool]:
+    """Create an inspection by its client UUID; a retry returns the first one (created=False)."""
+    if actor.role not in INSPECTING_ROLES:
+        raise Forbidden("只有督查人员、县级领导、发改局和自然资源局可以创建督查记录。")
+    with unit_of_work(session):
+        project = projects_repo.get_project(session, data.project_id)
+        if project is None:
+            raise NotFound(f"项目 {data.project_id} 不存在。", code="project_not_found")
+        if not can_read_project(actor, project):
+            raise Forbidden("无权检查该项目。")
+        fix = data.device_fix
+        stmt = (
+            insert(Inspection)
+            .values(
+                id=data.id,
+                project_id=project.id,
+                inspector_id=actor.id,
+                started_at=data.started_at,
+                check_date=data.check_date or data.started_at.date(),
+                device_lat=fix.lat if fix else None,
+                device_lon=fix.lon if fix else None,
+                device_accuracy_m=fix.accuracy_m if fix else None,
+                device_fixed_at=fix.fixed_at if fix else None,
+                findings=data.findings,
+                status="draft",
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(Inspection.id)
+        )
+        created = session.execute(stmt).scalar_one_or_none() is not None
+        row = session.get(Inspection, data.id)
+        assert row is not None
+        if not created and (row.inspector_id != actor.id or row.project_id != project.id):
+            raise Conflict(
+                "该记录编号已被另一条督查记录使用，请重新生成编号。", code="inspection_id_conflict"
+            )
+        if created:
+            audit.record(session, actor, "create", "inspection", row.id, after=_inspection_dict(row))
+    return _inspection_dict(row), created
+
+
+def _own_inspection(session: Session, actor: User, inspection_id: uuid.UUID) -> Inspection:
+    row = session.get(Inspection, inspection_id)
+    if row is None:
+        raise NotFound("督查记录不存在，请先同步创建记录。", code="inspection_not_found")
+    if row.inspector_id != actor.id and actor.role != Role.ADMIN:
+        raise Forbidden("只能向自己的督查记录上传照片。")
+    return row
+
+
+# --- photos --------------------------------------------------------------------------------------
+
+
+def _phash_int(thumb: bytes) -> int:
+    value = int(str(imagehash.phash(Image.open(io.BytesIO(thumb)))), 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _meta_json(meta: PhotoMetadata) -> dict[str, Any]:
+    return {
+        "format": meta.format,
+        "width": meta.width,
+        "height": meta.height,
+        "lat": meta.lat,
+        "lon": meta.lon,
+        "alt": meta.alt,
+        "gps_time": meta.gps_time.isoformat() if meta.gps_time else None,
+        "taken_at": meta.taken_at.isoformat() if meta.taken_at else None,
+        "taken_at_has_offset": meta.taken_at_has_offset,
+        "make": meta.make,
+        "model": meta.model,
+        "orientation": meta.orientation,
+        "image_direction": meta.image_direction,
+        "gps_issues": list(meta.gps_issues),
+        "time_issues": list(meta.time_issues),
+        "exif_error": meta.exif_error,
+    }
+
+
+def _existing_receipt(photo: Photo, *, retry: bool) -> Receipt:
+    return Receipt(
+        photo_id=str(photo.id),
+        status="received",
+        sha256=photo.sha256,
+        verdict=photo.verdict,
+        reasons=photo.reasons,
+        duplicate_retry=retry,
+    )
+
+
+def receive_photo(
+    session: Session,
+    actor: User,
+    inspection_id: uuid.UUID,
+    item: IncomingPhoto,
+    *,
+    store: LocalBlobStore,
+    rules: EvidenceRules,
+    now: dt.datetime | None = None,
+) -> Receipt:
+    """Check, store and record one photo; never raises for the photo's own faults (see the receipt)."""
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        photo_uuid = uuid.UUID(item.photo_id)
+    except ValueError:
+        item.staged.unlink(missing_ok=True)
+        return Receipt(item.photo_id, "rejected", "invalid_photo_id", "照片编号应为客户端生成的 UUID。")
+    inspection = _own_inspection(session, actor, inspection_id)
+    existing = session.get(Photo, photo_uuid)
+    if existing is not None:
+        item.staged.unlink(missing_ok=True)
+        if existing.sha256 != item.sha256 and item.sha256:
+            return Receipt(
+                item.photo_id, "rejected", "photo_id_conflict", "该照片编号已用于另一张照片，请重新生成编号。"
+            )
+        return _existing_receipt(existing, retry=True)
+    if item.size == 0:
+        item.staged.unlink(missing_ok=True)
+        return Receipt(item.photo_id, "rejected", "empty_file", "文件为空。")
+    try:
+        meta = read_photo_metadata(item.staged, max_pixels=rules.max_pixels)
+        derivatives = make_derivatives(
+            item.staged, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=rules.max_pixels
+        )
+    except PhotoRejected as rejected:
+        item.staged.unlink(missing_ok=True)
+        return Receipt(
+            item.photo_id,
+            "rejected",
+            rejected.code,
+            rejected.message,
+            sha256=item.sha256,
+            size_bytes=item.size,
+        )
+    except (OSError, ValueError, SyntaxError) as exc:
+        item.staged.unlink(missing_ok=True)
+        logger.info("photo %s could not be decoded: %s", item.photo_id, exc)
+        return Receipt(
+            item.photo_id,
+            "rejected",
+            "corrupt",
+            "照片文件已损坏，无法读取。",
+            sha256=item.sha256,
+            size_bytes=item.size,
+        )
+    phash = _phash_int(derivatives[THUMB_SIZE])
+    # Durable before acknowledged: derivatives and original are fsynced in place before the rows commit.
+    for size, data in derivatives.items():
+        store.put_bytes(f"{item.sha256}.w{size}", data)
+    store.put_file(item.sha256, item.staged)
+    fix = item.device_fix
+    if fix is None and inspection.device_lat is not None and inspection.device_lon is not None:
+        fix = DeviceFix(
+            inspection.device_lat,
+            inspection.device_lon,
+            inspection.device_accuracy_m,
+            inspection.device_fixed_at,
+        )
+    try:
+        with unit_of_work(session):
+            session.execute(
+                insert(PhotoBlob)
+                .values(
+                    sha256=item.sha256,
+                    size_bytes=item.size,
+                    format=meta.format,
+                    width=meta.width,
+                    height=meta.height,
+                    phash=phash,
+                    metadata_json=_meta_json(meta),
+                )
+                .on_conflict_do_nothing(index_elements=["sha256"])
+            )
+            distance, gcj = evidence_repo.site_distances(session, inspection.project_id, meta.lat, meta.lon)
+            exact, near = evidence_repo.duplicates(
+                session, photo_uuid, item.sha256, phash, inspection.project_id, inspection.id
+            )
+            verdict = assess_photo(
+                meta,
+                device_fix=fix,
+                site_distance_m=distance,
+                site_buffer_m=rules.site_buffer_m,
+                uploaded_at=now,
+                check_date=inspection.check_date,
+                max_age_days=rules.max_age_days,
+                max_fix_disagreement_m=rules.max_fix_disagreement_m,
+                gcj_suspect=gcj,
+                duplicate_of=exact,
+                near_duplicate_of=near,
+            )
+            reasons = [
+                {
+                    "code": r.code,
+                    "message": r.message,
+                    "severity": r.severity.value,
+                    "details": {
+                        k: v if isinstance(v, int | float | str | bool | None) else str(v)
+                        for k, v in r.details.items()
+                    },
+                }
+                for r in verdict.reasons
+            ]
+            exif_point = (
+                f"SRID={STORAGE_SRID};POINT({meta.lon} {meta.lat})"
+                if meta.lat is not None and meta.lon is not None
+                else None
+            )
+            device_point = f"SRID={STORAGE_SRID};POINT({fix.lon} {fix.lat})" if fix is not None else None
+            inserted = session.execute(
+                insert(Photo)
+                .values(
+                    id=photo_uuid,
+                    inspection_id=inspection.id,
+                    project_id=inspection.project_id,
+                    sha256=item.sha256,
+                    uploaded_by_id=actor.id,
+                    uploaded_at=now,
+                    filename=item.filename[:200],
+                    taken_at=meta.taken_at,
+                    exif_point=exif_point,
+                    exif_alt=meta.alt,
+                    device_point=device_point,
+                    device_accuracy_m=fix.accuracy_m if fix else None,
+                    device_fixed_at=fix.fixed_at if fix else None,
+                    site_distance_m=distance,
+                    verdict=verdict.status.value,
+                    reasons=reasons,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(Photo.id)
+            ).scalar_one_or_none()
+            if inserted is None:  # a concurrent retry of the same photo won the race
+                winner = session.get(Photo, photo_uuid)
+                assert winner is not None
+                return _existing_receipt(winner, retry=True)
+            audit.record(
+                session,
+                actor,
+                "upload",
+                "photo",
+                photo_uuid,
+                after={
+                    "sha256": item.sha256,
+                    "inspection_id": str(inspection.id),
+                    "verdict": verdict.status.value,
+                },
+            )
+    except DBAPIError as exc:
+        translated = translate_db_error(exc)
+        raise translated or exc from exc
+    return Receipt(
+        item.photo_id,
+        "received",
+        sha256=item.sha256,
+        size_bytes=item.size,
+        verdict=verdict.status.value,
+        reasons=reasons,
+        exif=_meta_json(meta),
+    )
+
+
+def photo_file(
+    session: Session, actor: User, photo_id: uuid.UUID, *, size: int | None, store: LocalBlobStore
+) -> Path:
+    """The path of a photo's original (size None) or derivative, if the actor may see its project."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound("照片不存在。", code="photo_not_found")
+    project = projects_repo.get_project(session, photo.project_id)
+    if project is None or not can_read_project(actor, project):
+        raise Forbidden("无权查看该照片。")
+    if size is not None and size not in (THUMB_SIZE, PREVIEW_SIZE):
+        raise Invalid("size 应为 320 或 1280。", code="validation_error")
+    key = photo.sha256 if size is None else f"{photo.sha256}.w{size}"
+    path = store.path(key)
+    if not path.exists():
+        raise NotFound("照片文件缺失。", code="photo_file_missing")
+    return path
+
+
+def sync_payload(session: Session, actor: User) -> dict[str, Any]:
+    """What a phone needs for its checks: the projects in reach with their sites and last progress."""
+    from geoalchemy2.shape import to_shape
+    from shapely.geometry import mapping
+
+    items, _ = projects_repo.list_projects(
+        session, scope=project_scope(actor), filters=projects_repo.ProjectFilter()
+    )
+    projects = []
+    for p in items:
+        progress = projects_repo.list_progress(session, p.id)
+        last = progress[-1] if progress else None
+        projects.append(
+            {
+                "id": p.id,
+                "code": p.code,
+                "name": p.name,
+                "township": p.township.name,
+                "status": p.status,
+                "leader": p.leader.full_name,
+                "site": dict(mapping(to_shape(p.site))) if p.site is not None else None,
+                "last_progress": {
+                    "month": last.month.strftime("%Y-%m"),
+                    "amount_completed_yuan": str(last.amount_completed_yuan),
+                    "physical_progress": last.physical_progress,
+                }
+                if last
+                else None,
+            }
+        )
+    return {
+        "server_time": dt.datetime.now(dt.UTC).isoformat(),
+        "user": {"id": actor.id, "role": actor.role, "full_name": actor.full_name},
+        "checks": [],
+        "projects": projects,
+    }
+
+
+def sweep_orphans(
+    session: Session, store: LocalBlobStore, *, older_than_s: float = 24 * 3600
+) -> dict[str, int]:
+    """Delete stored files no row points at (left by a crash between fsync and commit), and stale staging."""
+    known = evidence_repo.blob_keys(session)
+    removed = 0
+    for key in list(store.keys_older_than(older_than_s)):
+        if key.split(".")[0] not in known:
+            store.delete(key)
+            removed += 1
+    return {"orphans_removed": removed, "staging_removed": store.clear_staging(older_than_s)}

@@ -1,0 +1,61 @@
+"""The blob-store interface on the local implementation, and the orphan sweep."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import pytest
+
+from server.services import evidence
+from server.storage import BlobStore, LocalBlobStore
+
+
+@pytest.fixture()
+def store(tmp_path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+def _staged(store: LocalBlobStore, data: bytes):
+    handle, path = store.staging_file()
+    with handle:
+        handle.write(data)
+    return path
+
+
+def test_put_is_content_addressed_and_idempotent(store: BlobStore):
+    data = b"evidence"
+    key = hashlib.sha256(data).hexdigest()
+    assert store.put_file(key, _staged(store, data)) is True
+    second = _staged(store, data)
+    assert store.put_file(key, second) is False
+    assert not second.exists()
+    assert store.exists(key)
+    with store.open(key) as handle:
+        assert handle.read() == data
+    store.delete(key)
+    assert not store.exists(key)
+    store.delete(key)
+
+
+def test_keys_are_checked(store):
+    with pytest.raises(ValueError):
+        store.path("../../etc/passwd")
+    with pytest.raises(ValueError):
+        store.put_bytes("abc", b"x")
+
+
+def test_sweep_removes_only_orphans(store, session):
+    data = b"orphan"
+    key = hashlib.sha256(data).hexdigest()
+    store.put_bytes(key, data)
+    old = time.time() - 3 * 24 * 3600
+    os.utime(store.path(key), (old, old))
+    stale, _ = store.staging_file()
+    stale.close()
+    for leftover in store.staging.glob("up-*"):
+        os.utime(leftover, (old, old))
+    result = evidence.sweep_orphans(session, store, older_than_s=24 * 3600)
+    assert result == {"orphans_removed": 1, "staging_removed": 1}
+    assert not store.exists(key)

@@ -1,0 +1,200 @@
+"""The phone API: idempotent inspections and photos, per-item receipts, verdicts, files served back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from server.models import Photo, PhotoBlob
+from tests.factories import project_payload
+from tests.mobile.helpers import geotagged_jpeg, new_id
+
+# Inside SEAT_POLYGON of tests.factories (106.135-106.1366 E, 34.750-34.751 N).
+INSIDE = (34.7505, 106.1358)
+FAR = (34.7600, 106.1358)  # about 1 km north
+
+
+@pytest.fixture()
+def project_id(client, login, session):
+    r = client.post("/api/v1/projects", json=project_payload(session), headers=login("admin"))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+@pytest.fixture()
+def inspector(login):
+    return login("inspector")
+
+
+def _inspection(client, headers, project_id, **extra):
+    body = {
+        "id": new_id(),
+        "project_id": project_id,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+        "device_fix": {"lat": INSIDE[0], "lon": INSIDE[1], "accuracy_m": 12},
+        **extra,
+    }
+    r = client.post("/mobile/v1/inspections", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _upload(client, headers, inspection_id, files):
+    """files: list of (photo_id, filename, bytes)."""
+    meta = json.dumps([{"photo_id": pid} for pid, _, _ in files])
+    parts = [("photos", (name, data, "image/jpeg")) for _, name, data in files]
+    return client.post(
+        f"/mobile/v1/inspections/{inspection_id}/photos", data={"meta": meta}, files=parts, headers=headers
+    )
+
+
+def test_inspection_is_idempotent(client, inspector, project_id):
+    body = {"id": new_id(), "project_id": project_id, "started_at": "2026-11-20T09:00:00+08:00"}
+    first = client.post("/mobile/v1/inspections", json=body, headers=inspector)
+    again = client.post("/mobile/v1/inspections", json=body, headers=inspector)
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json() == first.json()
+
+
+def test_batch_answers_item_by_item(client, inspector, project_id, session):
+    iid = _inspection(client, inspector, project_id)
+    good = geotagged_jpeg(*INSIDE)
+    png = io.BytesIO()
+    Image.new("RGB", (20, 20), "red").save(png, "PNG")
+    items = [
+        (new_id(), "IMG_0001.jpg", good),
+        (new_id(), "fake.jpg", png.getvalue()),
+        (new_id(), "empty.jpg", b""),
+        (new_id(), "cut.jpg", good[: len(good) // 3]),
+        ("not-a-uuid", "x.jpg", good),
+    ]
+    r = _upload(client, inspector, iid, items)
+    assert r.status_code == 200, r.text
+    receipts = {x["photo_id"]: x for x in r.json()["receipts"]}
+    ok = receipts[items[0][0]]
+    assert ok["received"] is True
+    assert ok["verdict"] == "accepted"
+    assert "inside_site" in {reason["code"] for reason in ok["reasons"]}
+    assert ok["exif"]["lat"] == pytest.approx(INSIDE[0], abs=1e-6)
+    assert receipts[items[1][0]]["code"] == "unsupported_format"
+    assert receipts[items[2][0]]["code"] == "empty_file"
+    assert receipts[items[3][0]]["code"] == "truncated"
+    assert receipts["not-a-uuid"]["code"] == "invalid_photo_id"
+    assert r.json()["received"] == 1 and r.json()["rejected"] == 4
+    assert session.scalar(select(func.count()).select_from(Photo).where(Photo.inspection_id == iid)) == 1
+
+
+def test_retry_never_duplicates_and_bytes_are_kept(client, inspector, project_id, session, settings):
+    iid = _inspection(client, inspector, project_id)
+    data = geotagged_jpeg(*INSIDE, seed=7)
+    pid = new_id()
+    first = _upload(client, inspector, iid, [(pid, "a.jpg", data)]).json()["receipts"][0]
+    second = _upload(client, inspector, iid, [(pid, "a.jpg", data)]).json()["receipts"][0]
+    assert first["received"] and second["received"]
+    assert second["duplicate_retry"] is True
+    assert second["sha256"] == first["sha256"]
+    assert session.scalar(select(func.count()).select_from(Photo).where(Photo.id == pid)) == 1
+    original = client.get(f"/mobile/v1/photos/{pid}", headers=inspector)
+    assert original.status_code == 200
+    assert original.content == data
+    thumb = client.get(f"/mobile/v1/photos/{pid}", params={"size": 320}, headers=inspector)
+    assert max(Image.open(io.BytesIO(thumb.content)).size) == 320
+    stored = settings.photos_path / first["sha256"][:2] / first["sha256"][2:4] / first["sha256"]
+    assert stored.read_bytes() == data
+
+
+def test_reused_photo_is_flagged(client, inspector, project_id, login, session):
+    data = geotagged_jpeg(*INSIDE, seed=11)
+    first_iid = _inspection(client, inspector, project_id)
+    _upload(client, inspector, first_iid, [(new_id(), "a.jpg", data)])
+    other_project = client.post(
+        "/api/v1/projects", json=project_payload(session), headers=login("admin")
+    ).json()
+    later = _inspection(client, inspector, other_project["id"])
+    receipt = _upload(client, inspector, later, [(new_id(), "a.jpg", data)]).json()["receipts"][0]
+    assert receipt["received"]
+    assert receipt["verdict"] == "suspicious"
+    assert "reused_photo" in {r["code"] for r in receipt["reasons"]}
+    assert (
+        session.scalar(
+            select(func.count()).select_from(PhotoBlob).where(PhotoBlob.sha256 == receipt["sha256"])
+        )
+        == 1
+    )
+    resized = io.BytesIO()
+    Image.open(io.BytesIO(data)).resize((500, 375)).save(resized, "JPEG", quality=70)
+    near = _upload(client, inspector, later, [(new_id(), "b.jpg", resized.getvalue())]).json()["receipts"][0]
+    assert "near_duplicate" in {r["code"] for r in near["reasons"]}
+
+
+def test_far_and_shifted_and_old_photos(client, inspector, project_id):
+    iid = _inspection(client, inspector, project_id)
+    far = geotagged_jpeg(*FAR, seed=21)
+    # A GCJ-02 coordinate of a point inside the site: about 390 m east and 110 m south of the truth.
+    import prcoords
+
+    glat, glon = prcoords.wgs_gcj(INSIDE)
+    shifted = geotagged_jpeg(glat, glon, seed=22)
+    old = geotagged_jpeg(
+        *INSIDE, seed=23, taken=dt.datetime(2025, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    )
+    items = [(new_id(), "far.jpg", far), (new_id(), "gcj.jpg", shifted), (new_id(), "old.jpg", old)]
+    receipts = [x for x in _upload(client, inspector, iid, items).json()["receipts"]]
+    codes = [{r["code"] for r in x["reasons"]} for x in receipts]
+    assert "outside_site" in codes[0]
+    assert "gcj02_shift_suspected" in codes[1]
+    assert "taken_long_before" in codes[2]
+    assert all(x["verdict"] == "suspicious" for x in receipts)
+
+
+def test_sync_and_permissions(client, inspector, login, project_id):
+    payload = client.get("/mobile/v1/sync", headers=inspector).json()
+    assert any(p["id"] == project_id and p["site"]["type"] == "Polygon" for p in payload["projects"])
+    unit = login("unit")
+    body = {"id": new_id(), "project_id": project_id, "started_at": "2026-11-20T09:00:00+08:00"}
+    r = client.post("/mobile/v1/inspections", json=body, headers=unit)
+    assert r.status_code == 403
+    iid = _inspection(client, inspector, project_id)
+    r = _upload(client, login("land"), iid, [(new_id(), "a.jpg", geotagged_jpeg(*INSIDE))])
+    assert r.status_code == 403
+    r = client.post(
+        f"/mobile/v1/inspections/{iid}/photos",
+        data={"meta": "[]"},
+        files=[("photos", ("a.jpg", b"x", "image/jpeg"))],
+        headers={"Authorization": "Bearer expired"},
+    )
+    assert r.status_code == 401
+    assert r.json()["code"] == "invalid_token"
+    r = client.post(
+        f"/mobile/v1/inspections/{iid}/photos",
+        data={"meta": "[{}"},
+        files=[("photos", ("a.jpg", b"x", "image/jpeg"))],
+        headers=inspector,
+    )
+    assert r.json()["code"] == "malformed_json"
+
+
+def test_filenames_are_never_paths(client, inspector, project_id, session):
+    iid = _inspection(client, inspector, project_id)
+    pid = new_id()
+    receipt = _upload(
+        client, inspector, iid, [(pid, "../../etc/passwd.jpg", geotagged_jpeg(*INSIDE, seed=31))]
+    )
+    assert receipt.json()["receipts"][0]["received"]
+    assert session.get(Photo, pid).filename == "passwd.jpg"
+
+
+def test_oversized_photo_refused_alone(client, inspector, project_id, settings, monkeypatch):
+    iid = _inspection(client, inspector, project_id)
+    big = geotagged_jpeg(*INSIDE, seed=41) + b"\0" * 300_000
+    small = geotagged_jpeg(*INSIDE, seed=42)
+    client.app.state.settings = settings.model_copy(update={"max_photo_bytes": 200_000})
+    receipts = _upload(client, inspector, iid, [(new_id(), "big.jpg", big), (new_id(), "ok.jpg", small)])
+    codes = [r["code"] for r in receipts.json()["receipts"]]
+    assert codes == ["file_too_large", None]
