@@ -102,4 +102,10 @@ def create_app(
     def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
 
+    @app.get("/m", include_in_schema=False)
+    def phone_page() -> FileResponse:
+        """The inspectors' phone page (offline queue, camera, receipts)."""
+        return FileResponse(WEB_DIR / "mobile.html", media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache"})
+
     return app
