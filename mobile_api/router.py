@@ -53,6 +53,7 @@ class InspectionIn(BaseModel):
     check_date: dt.date | None = None
     device_fix: DeviceFixIn | None = None
     findings: str = Field(default="", max_length=8000)
+    check_plan_id: int | None = None
 
 
 class PhotoMetaIn(BaseModel):
@@ -99,6 +100,7 @@ def create_inspection(body: InspectionIn, user: CurrentUser, session: SessionDep
             check_date=body.check_date,
             device_fix=body.device_fix.to_fix() if body.device_fix else None,
             findings=body.findings,
+            check_plan_id=body.check_plan_id,
         ),
     )
     return JSONResponse(record, status_code=201 if created else 200)
@@ -175,6 +177,22 @@ async def upload_photos(
         "received": sum(1 for r in receipts if r["received"]),
         "rejected": sum(1 for r in receipts if not r["received"]),
     }
+
+
+class SubmitIn(BaseModel):
+    """Findings written on site when the record is submitted (then locked)."""
+
+    findings: str | None = Field(default=None, max_length=8000)
+
+
+@router.post("/inspections/{inspection_id}/submit")
+def submit_inspection(
+    inspection_id: uuid.UUID, body: SubmitIn, user: CurrentUser, session: SessionDep
+) -> dict[str, Any]:
+    """Submit and lock an inspection record (corrections are new versions)."""
+    from server.services import supervision
+
+    return supervision.submit_inspection(session, user, inspection_id, findings=body.findings)
 
 
 @router.get("/photos/{photo_id}")

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile_api.router import router as mobile_router
-from server.api import auth, directory, land, projects
+from server.api import auth, directory, land, projects, supervision
 from server.api.deps import SessionDep
 from server.body_limit import BodySizeLimit
 from server.db.runtime import database_url
@@ -93,8 +93,18 @@ def create_app(
     api.include_router(projects.router)
     api.include_router(directory.router)
     api.include_router(land.router)
+    api.include_router(supervision.router)
     app.include_router(api)
     app.include_router(mobile_router)
+
+    @app.api_route("/static/sw.js", methods=["GET", "HEAD"], include_in_schema=False)
+    def service_worker() -> FileResponse:
+        """The phone page's service worker, allowed to control /m so the page reloads offline."""
+        return FileResponse(
+            WEB_DIR / "static" / "sw.js",
+            media_type="text/javascript",
+            headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+        )
 
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
@@ -105,7 +115,10 @@ def create_app(
     @app.get("/m", include_in_schema=False)
     def phone_page() -> FileResponse:
         """The inspectors' phone page (offline queue, camera, receipts)."""
-        return FileResponse(WEB_DIR / "mobile.html", media_type="text/html; charset=utf-8",
-                            headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            WEB_DIR / "mobile.html",
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     return app

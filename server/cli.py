@@ -118,7 +118,12 @@ def _load_demo(session: Session) -> int:
         def step(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return demo_service.load_demo(session, password=_demo_password(), progress=step)
+        added = demo_service.load_demo(session, password=_demo_password(), progress=step)
+        progress.update(task, description="Adding the supervision history")
+        from server.storage import LocalBlobStore
+
+        demo_service.load_demo_history(session, store=LocalBlobStore(Settings().photos_path))
+        return added
 
 
 @app.command()

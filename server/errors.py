@@ -104,6 +104,13 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[AppError], str, str]] = {
     ),
     "uq_land_parcels_year": (Conflict, "parcel_code_duplicate", "该年度已有相同编号的地块，请修改地块编号。"),
     "uq_approval_batches_year": (Conflict, "batch_number_duplicate", "该年度已有相同批次号。"),
+    "inspection_locked": (Conflict, "inspection_locked", "督查记录已提交并锁定；如需更正请提交新版本。"),
+    "ck_problems_deadline_after_finding": (
+        Invalid,
+        "deadline_before_finding",
+        "整改期限不能早于发现问题的日期。",
+    ),
+    "uq_letters_year": (Conflict, "letter_number_duplicate", "文号已被使用。"),
     "fk_projects_township_id_townships": (Invalid, "unknown_township", "乡镇不存在，请从乡镇列表中选择。"),
     "fk_users_unit_id_units": (Invalid, "unknown_unit", "单位不存在，请从单位列表中选择。"),
 }

@@ -23,6 +23,7 @@ from server.db import migrate
 from server.db.embedded import EmbeddedPostgres
 from server.db.session import make_engine
 from server.settings import Settings
+from server.storage import LocalBlobStore
 
 DEMO_PASSWORD = "test-password-1"
 
@@ -44,6 +45,9 @@ def database_url() -> Iterator[str]:
         from server.services import demo
 
         demo.load_demo(session, password=DEMO_PASSWORD)
+        demo.load_demo_history(
+            session, store=LocalBlobStore(Path(tempfile.mkdtemp(prefix="sitewatch-demo-")))
+        )
     engine.dispose()
     try:
         yield url

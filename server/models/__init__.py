@@ -13,9 +13,29 @@ from server.models.land import (
 )
 from server.models.project import Project, ProjectProgress, project_responsible_units
 from server.models.reference import CountyBoundary, Township
+from server.models.supervision import (
+    CheckPlan,
+    LeaderMeeting,
+    Letter,
+    Problem,
+    ProjectMonthStatus,
+    RandomDraw,
+    check_plan_inspectors,
+    check_plan_projects,
+    problem_photos,
+)
 from server.models.unit import AuthToken, Unit, User
 
 __all__ = [
+    "CheckPlan",
+    "LeaderMeeting",
+    "Letter",
+    "Problem",
+    "ProjectMonthStatus",
+    "RandomDraw",
+    "check_plan_inspectors",
+    "check_plan_projects",
+    "problem_photos",
     "ApprovalBatch",
     "AuditEvent",
     "AuthToken",

@@ -31,6 +31,10 @@ class Inspection(Base):
     device_fixed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     findings: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    check_plan_id: Mapped[int | None] = mapped_column(ForeignKey("check_plans.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("inspections.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -180,6 +180,15 @@ def _add_demo_project(session: Session, item: demo_data.DemoProject, townships: 
     audit.record(session, None, "demo", "project", project.id, after={"code": project.code})
 
 
+def load_demo_history(session: Session, *, store, today=None) -> bool:
+    """The twelve-month supervision history of the demo county (idempotent)."""
+    import datetime as dt
+
+    from server.services.demo_history import load_history
+
+    return load_history(session, today=today or dt.date.today(), store=store)
+
+
 def database_is_empty(session: Session) -> bool:
     """True when no project is stored (``make serve`` then loads the demo county)."""
     return projects_repo.count_projects(session) == 0

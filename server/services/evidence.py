@@ -27,12 +27,13 @@ from gis_data.crs import STORAGE_SRID
 from server.domain import Role
 from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_error
 from server.models import Inspection, Photo, PhotoBlob, User
-from server.permissions import can_read_project, project_scope
+from server.permissions import can_read_project, can_report_progress, project_scope
 from server.photo_evidence.exif import PhotoMetadata, PhotoRejected, read_photo_metadata
 from server.photo_evidence.imaging import make_derivatives
 from server.photo_evidence.verdict import DeviceFix, assess_photo
 from server.repositories import evidence as evidence_repo
 from server.repositories import projects as projects_repo
+from server.repositories import supervision as supervision_repo
 from server.services import audit
 from server.services.transaction import unit_of_work
 from server.storage import LocalBlobStore
@@ -130,6 +131,7 @@ class InspectionInput:
     check_date: dt.date | None = None
     device_fix: DeviceFix | None = None
     findings: str = ""
+    check_plan_id: int | None = None
 
 
 def _inspection_dict(row: Inspection) -> dict[str, Any]:
@@ -149,19 +151,31 @@ def _inspection_dict(row: Inspection) -> dict[str, Any]:
         },
         "findings": row.findings,
         "status": row.status,
+        "check_plan_id": row.check_plan_id,
+        "version": row.version,
     }
 
 
 def create_inspection(session: Session, actor: User, data: InspectionInput) -> tuple[dict[str, Any], bool]:
     """Create an inspection by its client UUID; a retry returns the first one (created=False)."""
-    if actor.role not in INSPECTING_ROLES:
-        raise Forbidden("只有督查人员、县级领导、发改局和自然资源局可以创建督查记录。")
     with unit_of_work(session):
         project = projects_repo.get_project(session, data.project_id)
         if project is None:
             raise NotFound(f"项目 {data.project_id} 不存在。", code="project_not_found")
+        # Inspecting roles check any project; a project unit or township records its own site photos.
+        if actor.role not in INSPECTING_ROLES and not can_report_progress(actor, project):
+            raise Forbidden("无权为该项目创建现场记录。")
         if not can_read_project(actor, project):
             raise Forbidden("无权检查该项目。")
+        if data.check_plan_id is not None:
+            plan = supervision_repo.get_plan(session, data.check_plan_id)
+            assigned = plan is not None and (
+                actor.role == Role.ADMIN or any(u.id == actor.id for u in plan.inspectors)
+            )
+            if not assigned or actor.role not in INSPECTING_ROLES:
+                raise NotFound("督查任务不存在。", code="not_found")
+            if all(p.id != project.id for p in plan.projects):
+                raise Invalid("该项目不在此次督查任务中。", code="project_not_in_check")
         fix = data.device_fix
         stmt = (
             insert(Inspection)
@@ -177,6 +191,7 @@ def create_inspection(session: Session, actor: User, data: InspectionInput) -> t
                 device_fixed_at=fix.fixed_at if fix else None,
                 findings=data.findings,
                 status="draft",
+                check_plan_id=data.check_plan_id,
             )
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(Inspection.id)
@@ -462,10 +477,22 @@ def sync_payload(session: Session, actor: User) -> dict[str, Any]:
                 else None,
             }
         )
+    # Assigned, not yet carried-out checks; only inspecting roles ever receive any (secrecy).
+    checks = [
+        {
+            "id": plan.id,
+            "kind": plan.kind,
+            "title": plan.title,
+            "planned_date": plan.planned_date.isoformat(),
+            "project_ids": [p.id for p in plan.projects],
+        }
+        for plan in supervision_repo.list_plans(session, inspector_id=actor.id)
+        if plan.status == "planned" and actor.role in INSPECTING_ROLES
+    ]
     return {
         "server_time": dt.datetime.now(dt.UTC).isoformat(),
         "user": {"id": actor.id, "role": actor.role, "full_name": actor.full_name},
-        "checks": [],
+        "checks": checks,
         "projects": projects,
     }
 

@@ -543,6 +543,14 @@ def _progress_snapshot(p: ProjectProgress) -> dict[str, Any]:
     return _progress_read(p).model_dump(mode="json")
 
 
+def _refresh_statuses(session: Session, project: Project, month: dt.date) -> None:
+    """Keep the monthly status history in step with the reports."""
+    from server.services.supervision import refresh_project_from  # supervision builds on projects
+
+    if month.year == project.list_year:
+        refresh_project_from(session, project.id, month)
+
+
 def list_progress(session: Session, actor: User, project_id: int) -> list[ProgressRead]:
     """A project's monthly reports."""
     _visible(session, actor, project_id)
@@ -575,6 +583,7 @@ def report_progress(
         )
         session.refresh(progress)
         audit.record(session, actor, "create", "progress", progress.id, after=_progress_snapshot(progress))
+        _refresh_statuses(session, project, month)
     return _progress_read(progress)
 
 
@@ -609,4 +618,5 @@ def correct_progress(
             before=before,
             after=_progress_snapshot(progress),
         )
+        _refresh_statuses(session, project, month)
     return _progress_read(progress)

@@ -14,6 +14,15 @@ from server.models import Photo, PhotoBlob
 from tests.factories import project_payload
 from tests.mobile.helpers import geotagged_jpeg, new_id
 
+
+def unit_id(session) -> int:
+    """A legal-person unit that is not the demo ``unit`` account's."""
+    from gis_data import demo
+    from tests.factories import unit
+
+    return unit(session, demo.DEMO_LEGAL_PERSON_UNITS[1]).id
+
+
 # Inside SEAT_POLYGON of tests.factories (106.135-106.1366 E, 34.750-34.751 N).
 INSIDE = (34.7505, 106.1358)
 FAR = (34.7600, 106.1358)  # about 1 km north
@@ -153,11 +162,19 @@ def test_far_and_shifted_and_old_photos(client, inspector, project_id):
     assert all(x["verdict"] == "suspicious" for x in receipts)
 
 
-def test_sync_and_permissions(client, inspector, login, project_id):
+def test_sync_and_permissions(client, inspector, login, project_id, session):
     payload = client.get("/mobile/v1/sync", headers=inspector).json()
     assert any(p["id"] == project_id and p["site"]["type"] == "Polygon" for p in payload["projects"])
+    # A project unit records site photos of its own projects (progress, rectification), not of others'.
     unit = login("unit")
-    body = {"id": new_id(), "project_id": project_id, "started_at": "2026-11-20T09:00:00+08:00"}
+    own = {"id": new_id(), "project_id": project_id, "started_at": "2026-11-20T09:00:00+08:00"}
+    assert client.post("/mobile/v1/inspections", json=own, headers=unit).status_code == 201
+    foreign = client.post(
+        "/api/v1/projects",
+        json=project_payload(session, legal_person_unit_id=unit_id(session)),
+        headers=login("admin"),
+    ).json()["id"]
+    body = {"id": new_id(), "project_id": foreign, "started_at": "2026-11-20T09:00:00+08:00"}
     r = client.post("/mobile/v1/inspections", json=body, headers=unit)
     assert r.status_code == 403
     iid = _inspection(client, inspector, project_id)
