@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile_api.router import router as mobile_router
-from server.api import auth, directory, land, projects, supervision
+from server.api import auth, directory, land, maps, projects, supervision, tiles
 from server.api.deps import SessionDep
 from server.body_limit import BodySizeLimit
 from server.db.runtime import database_url
@@ -94,8 +94,11 @@ def create_app(
     api.include_router(directory.router)
     api.include_router(land.router)
     api.include_router(supervision.router)
+    api.include_router(tiles.router)
+    api.include_router(maps.router)
     app.include_router(api)
     app.include_router(mobile_router)
+    app.include_router(maps.pages)
 
     @app.api_route("/static/sw.js", methods=["GET", "HEAD"], include_in_schema=False)
     def service_worker() -> FileResponse:
