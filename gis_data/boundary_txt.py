@@ -73,8 +73,11 @@ class Issue:
         return {"code": self.code, "message": self.message, "line": self.line}
 
 
-class BoundaryTxtError(ValueError):
-    """A boundary TXT that cannot be accepted; ``issues`` lists every error found, each with its line."""
+class FileIssuesError(ValueError):
+    """A file that cannot be accepted; ``issues`` lists every error found, ``warnings`` the rest."""
+
+    #: Code used when no issue carries one.
+    default_code = "file_invalid"
 
     def __init__(self, issues: list[Issue], warnings: list[Issue] | None = None):
         super().__init__("\n".join(issue.message for issue in issues))
@@ -84,7 +87,13 @@ class BoundaryTxtError(ValueError):
     @property
     def code(self) -> str:
         """Return the code of the first error."""
-        return self.issues[0].code if self.issues else "boundary_txt_invalid"
+        return self.issues[0].code if self.issues else self.default_code
+
+
+class BoundaryTxtError(FileIssuesError):
+    """A boundary TXT that cannot be accepted; each issue names its line."""
+
+    default_code = "boundary_txt_invalid"
 
 
 @dataclass(frozen=True)

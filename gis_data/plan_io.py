@@ -28,7 +28,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from gis_data.boundary_txt import EASTING_RANGE, NORTHING_RANGE, Issue, prefixed_zone
+from gis_data.boundary_txt import EASTING_RANGE, NORTHING_RANGE, FileIssuesError, Issue, prefixed_zone
 from gis_data.crs import AREA_SRID, STORAGE_SRID, gk3_srid, gk3_zone_for_longitude, reproject
 from gis_data.reference_layers import load_county
 
@@ -70,18 +70,10 @@ _CPG_CODECS = {
 }
 
 
-class PlanFileError(ValueError):
-    """A plan or parcel file that cannot be accepted; ``issues`` lists every error found."""
+class PlanFileError(FileIssuesError):
+    """A plan or parcel file that cannot be accepted; each issue names the features it is about."""
 
-    def __init__(self, issues: list[Issue], warnings: list[Issue] | None = None):
-        super().__init__("\n".join(issue.message for issue in issues))
-        self.issues = issues
-        self.warnings = warnings or []
-
-    @property
-    def code(self) -> str:
-        """Return the code of the first error."""
-        return self.issues[0].code if self.issues else "plan_file_invalid"
+    default_code = "plan_file_invalid"
 
 
 @dataclass(frozen=True)

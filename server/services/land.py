@@ -19,7 +19,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from gis_data import crs
-from gis_data.boundary_txt import BoundaryTxtError, ParcelForExport, read_boundary_txt, write_boundary_txt
+from gis_data.boundary_txt import (
+    BoundaryTxtError,
+    FileIssuesError,
+    ParcelForExport,
+    read_boundary_txt,
+    write_boundary_txt,
+)
 from gis_data.land_report import land_check_workbook
 from gis_data.plan_io import PlanFileError, detect_layer_kind, read_vector_file
 from server.errors import Forbidden, Invalid, NotFound
@@ -89,7 +95,7 @@ def _issue_dicts(issues: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _file_error(filename: str, error: PlanFileError | BoundaryTxtError) -> Invalid:
+def _file_error(filename: str, error: FileIssuesError) -> Invalid:
     first = error.issues[0] if error.issues else None
     detail = f"{filename}：{first.message if first else '文件无法读取'}"
     if len(error.issues) > 1:
