@@ -128,6 +128,25 @@ async def import_parcels(
     )
 
 
+@router.get("/parcels/export")
+def export_parcels(
+    user: CurrentUser,
+    session: SessionDep,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    format: Annotated[str, Query(pattern="^(geojson|gpkg|shp|txt)$")] = "geojson",
+    project_id: int | None = None,
+) -> Response:
+    """The year's parcels as GeoJSON, GeoPackage, zipped Shapefile (GBK) or boundary-point TXT."""
+    data, media, suffix = land_service.export_parcels(
+        session, user, year=year, project_id=project_id, fmt=format
+    )
+    return Response(
+        data,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="parcels_{year}.{suffix}"'},
+    )
+
+
 @router.get("/parcels/{parcel_id}", response_model=ParcelRead)
 def get_parcel(parcel_id: int, user: CurrentUser, session: SessionDep) -> ParcelRead:
     """One parcel with its latest check."""

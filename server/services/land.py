@@ -28,6 +28,7 @@ from gis_data.boundary_txt import (
 )
 from gis_data.land_report import land_check_workbook
 from gis_data.plan_io import PlanFileError, detect_layer_kind, read_vector_file
+from gis_data.vector_out import to_geopackage, to_zipped_shapefile
 from server.errors import Forbidden, Invalid, NotFound
 from server.land_rules import LandCheckRules, ParcelFacts, judge
 from server.models import ApprovalBatch, LandCheck, LandCheckOverlap, LandParcel, PlanEdition, User
@@ -753,6 +754,30 @@ def parcels_geojson(
         props["reasons"] = [r["message"] for r in p.check.reasons] if p.check else []
         features.append({"type": "Feature", "id": p.id, "geometry": p.geometry, "properties": props})
     return {"type": "FeatureCollection", "features": features}
+
+
+def export_parcels(
+    session: Session, actor: User, *, year: int, project_id: int | None = None, fmt: str = "geojson"
+) -> tuple[bytes, str, str]:
+    """The year's parcels in an exchange format: (bytes, media type, file suffix)."""
+    if fmt == "txt":
+        return (
+            export_parcels_txt(session, actor, year=year, project_id=project_id),
+            "text/plain; charset=gbk",
+            "txt",
+        )
+    collection = parcels_geojson(session, actor, year=year, project_id=project_id)
+    if not collection["features"]:
+        raise NotFound(f"{year} 年度没有可导出的地块。", code="no_parcels")
+    if fmt == "gpkg":
+        return (
+            to_geopackage(collection["features"], layer=f"parcels_{year}"),
+            "application/geopackage+sqlite3",
+            "gpkg",
+        )
+    if fmt == "shp":
+        return to_zipped_shapefile(collection["features"], name=f"parcels_{year}"), "application/zip", "zip"
+    return json.dumps(collection, ensure_ascii=False).encode("utf-8"), "application/geo+json", "geojson"
 
 
 def year_report(session: Session, actor: User, *, year: int) -> tuple[bytes, dict[str, Any]]:

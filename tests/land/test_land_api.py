@@ -358,3 +358,27 @@ def test_land_permissions(client, login, session):
     _problem(r, "forbidden")
     _problem(client.post("/api/v1/land/checks", json={"year": 2027}, headers=unit), "forbidden")
     _problem(client.get("/api/v1/land/report.xlsx", params={"year": 2027}, headers=unit), "forbidden")
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp"])
+def test_parcel_exports_import_back(client, land, session, tmp_path, fmt):
+    _import_plan(client, land)
+    project = _project(session)
+    geom = _sq(300, -300, 60, 40)
+    _import_parcels(client, land, project.id, _txt([("X1", "导出地块", geom, "0701")]), year=2029)
+    r = client.get("/api/v1/land/parcels/export", params={"year": 2029, "format": fmt}, headers=land)
+    assert r.status_code == 200, r.text
+    suffix = {"geojson": "geojson", "gpkg": "gpkg", "shp": "zip"}[fmt]
+    path = tmp_path / f"parcels.{suffix}"
+    path.write_bytes(r.content)
+    from gis_data.plan_io import read_vector_file
+
+    frame = read_vector_file(path).frame
+    assert len(frame) == 1
+    assert crs.to_area_crs(frame.geometry.iloc[0]).area == pytest.approx(2400, rel=1e-6)
+    names = " ".join(str(v) for v in frame.iloc[0].to_dict().values())
+    assert "导出地块" in names
+    again = _import_parcels(client, land, project.id, r.content, filename=f"parcels.{suffix}", year=2030)
+    assert again.status_code == 201, again.text
+    bad = client.get("/api/v1/land/parcels/export", params={"year": 2029, "format": "kml"}, headers=land)
+    assert bad.status_code == 422
