@@ -31,14 +31,34 @@ def to_geopackage(features: list[dict[str, Any]], *, layer: str) -> bytes:
         return path.read_bytes()
 
 
-def to_zipped_shapefile(features: list[dict[str, Any]], *, name: str, encoding: str = "GBK") -> bytes:
-    """A zipped Shapefile (.shp/.shx/.dbf/.prj/.cpg), attributes in GBK as Chinese GIS tools expect.
+#: Shapefile fields (at most 10 characters) in the naming Chinese land data uses (地块编号 DKBH ...).
+SHAPEFILE_FIELDS = {
+    "parcel_code": "DKBH",
+    "name": "DKMC",
+    "land_class": "DLBM",
+    "land_use": "DKYT",
+    "project_code": "XMDM",
+    "project_name": "XMMC",
+    "year": "ND",
+    "status": "ZT",
+    "zone": "DH",
+    "area_m2": "MJ_M2",
+    "area_mu": "MJ_MU",
+    "area_ha": "MJ_HA",
+    "ellipsoidal_area_m2": "TQMJ_M2",
+    "verdict": "HCJL",
+}
 
-    Shapefile field names are limited to 10 characters; longer names are cut by the driver.
-    """
+
+def to_zipped_shapefile(features: list[dict[str, Any]], *, name: str, encoding: str = "GBK") -> bytes:
+    """A zipped Shapefile (.shp/.shx/.dbf/.prj/.cpg), attributes in GBK as Chinese GIS tools expect;
+    known fields get their short Chinese-convention names (SHAPEFILE_FIELDS), others are left out."""
+    frame = _frame(features)
+    keep = [c for c in SHAPEFILE_FIELDS if c in frame.columns]
+    frame = frame[[*keep, "geometry"]].rename(columns=SHAPEFILE_FIELDS)
     with tempfile.TemporaryDirectory(prefix="sw-shp-") as tmp:
         path = Path(tmp) / f"{name}.shp"
-        _frame(features).to_file(path, driver="ESRI Shapefile", encoding=encoding)
+        frame.to_file(path, driver="ESRI Shapefile", encoding=encoding)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for part in sorted(Path(tmp).iterdir()):

@@ -380,5 +380,6 @@ def test_parcel_exports_import_back(client, land, session, tmp_path, fmt):
     assert "导出地块" in names
     again = _import_parcels(client, land, project.id, r.content, filename=f"parcels.{suffix}", year=2030)
     assert again.status_code == 201, again.text
+    assert again.json()["created"][0]["parcel_code"] == "X1"  # the code survives the round trip
     bad = client.get("/api/v1/land/parcels/export", params={"year": 2029, "format": "kml"}, headers=land)
     assert bad.status_code == 422
