@@ -8,7 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the SQLAlchemy engine for a PostgreSQL URL."""
-    return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+    # JIT off: PostGIS functions carry high planner costs, so spatial queries cross jit_above_cost and
+    # would spend up to seconds compiling queries that run in milliseconds.
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, future=True, connect_args={"options": "-c jit=off"}
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -162,14 +162,7 @@ def plan_overlaps(session: Session, parcel_ids: Sequence[int], edition_id: int) 
 
     A piece that covers the parcel contributes the parcel's area, a piece inside the parcel its own
     area; only pieces crossing the parcel boundary need a real intersection.
-
-    JIT is off for the transaction: PostGIS functions carry high planner costs, so the estimate crosses
-    ``jit_above_cost`` (and the inline/optimise thresholds) as soon as a few parcels are asked for, and
-    compiling then costs up to seconds for a query that runs in milliseconds. ST_Intersects brings its
-    own index condition (``pc.geom && p.geom_area``); writing it out again only doubles the planner's
-    join-selectivity work.
     """
-    session.execute(text("SET LOCAL jit = off"))
     rows = session.execute(
         text(
             """
@@ -179,7 +172,8 @@ def plan_overlaps(session: Session, parcel_ids: Sequence[int], edition_id: int) 
                             ELSE ST_Area(ST_Intersection(pc.geom, p.geom_area)) END) AS area
             FROM land_parcels p
             JOIN plan_pieces pc
-              ON pc.edition_id = :edition_id AND ST_Intersects(pc.geom, p.geom_area)
+              ON pc.edition_id = :edition_id AND pc.geom && p.geom_area
+             AND ST_Intersects(pc.geom, p.geom_area)
             WHERE p.id = ANY(:ids)
             GROUP BY p.id, pc.layer, pc.class_code
             """
