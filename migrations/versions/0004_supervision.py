@@ -162,6 +162,18 @@ def upgrade() -> None:
     op.create_index("ix_letters_project_id", "letters", ["project_id"])
 
     op.create_table(
+        "project_progress_photos",
+        _fk(
+            "progress_id",
+            "project_progress.id",
+            "project_progress_photos",
+            primary_key=True,
+            ondelete="CASCADE",
+        ),
+        _fk("photo_id", "photos.id", "project_progress_photos", primary_key=True, type_=UUID(as_uuid=True)),
+    )
+
+    op.create_table(
         "leader_meetings",
         sa.Column("id", sa.Integer, primary_key=True),
         _fk("leader_id", "users.id", "leader_meetings", nullable=False),
@@ -176,7 +188,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the supervision schema."""
-    for table in ("leader_meetings", "letters", "problem_photos", "problems"):
+    for table in ("leader_meetings", "project_progress_photos", "letters", "problem_photos", "problems"):
         op.drop_table(table)
     op.execute("DROP TRIGGER IF EXISTS trg_inspections_locked ON inspections")
     op.execute("DROP FUNCTION IF EXISTS inspections_locked()")

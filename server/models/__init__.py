@@ -23,6 +23,7 @@ from server.models.supervision import (
     check_plan_inspectors,
     check_plan_projects,
     problem_photos,
+    progress_photos,
 )
 from server.models.unit import AuthToken, Unit, User
 
@@ -36,6 +37,7 @@ __all__ = [
     "check_plan_inspectors",
     "check_plan_projects",
     "problem_photos",
+    "progress_photos",
     "ApprovalBatch",
     "AuditEvent",
     "AuthToken",

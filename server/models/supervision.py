@@ -128,6 +128,14 @@ problem_photos = Table(
 )
 
 
+progress_photos = Table(
+    "project_progress_photos",
+    Base.metadata,
+    Column("progress_id", ForeignKey("project_progress.id", ondelete="CASCADE"), primary_key=True),
+    Column("photo_id", UUID(as_uuid=True), ForeignKey("photos.id"), primary_key=True),
+)
+
+
 class Letter(Base):
     """A §11 letter (提醒函/推进函/督办函): proposed by the rules, reviewed and issued by the admin."""
 

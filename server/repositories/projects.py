@@ -141,3 +141,44 @@ def add_progress(session: Session, progress: ProjectProgress) -> ProjectProgress
     session.add(progress)
     session.flush()
     return progress
+
+
+def progress_photo_ids(session: Session, progress_ids: list[int]) -> dict[int, list[str]]:
+    """Photo ids linked to each monthly report."""
+    from server.models import progress_photos
+
+    if not progress_ids:
+        return {}
+    rows = session.execute(
+        select(progress_photos.c.progress_id, progress_photos.c.photo_id)
+        .where(progress_photos.c.progress_id.in_(progress_ids))
+        .order_by(progress_photos.c.photo_id)
+    )
+    out: dict[int, list[str]] = {}
+    for progress_id, photo_id in rows:
+        out.setdefault(int(progress_id), []).append(str(photo_id))
+    return out
+
+
+def photo_projects(session: Session, photo_ids: list) -> dict[str, int]:
+    """The project of each photo (missing photos are absent)."""
+    from server.models import Photo
+
+    if not photo_ids:
+        return {}
+    rows = session.execute(select(Photo.id, Photo.project_id).where(Photo.id.in_(photo_ids)))
+    return {str(pid): int(project) for pid, project in rows}
+
+
+def link_progress_photos(session: Session, progress_id: int, photo_ids: list) -> None:
+    """Attach photos to a monthly report."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from server.models import progress_photos
+
+    if photo_ids:
+        session.execute(
+            insert(progress_photos)
+            .values([{"progress_id": progress_id, "photo_id": p} for p in photo_ids])
+            .on_conflict_do_nothing()
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -113,6 +114,8 @@ class ProgressCreate(StrictModel):
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
     amount_completed_yuan: Yuan
     physical_progress: str = Field(default="", max_length=4000)
+    #: Site photos from the photo pipeline (uploaded through /mobile/v1) that show the progress.
+    photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
 
 class ProgressUpdate(StrictModel):
@@ -132,3 +135,4 @@ class ProgressRead(BaseModel):
     physical_progress: str
     reported_by_id: int | None
     reported_at: dt.datetime
+    photo_ids: list[str] = Field(default_factory=list)

@@ -527,8 +527,9 @@ def import_feature_collection(
 # --- monthly progress ----------------------------------------------------------------------------
 
 
-def _progress_read(p: ProjectProgress) -> ProgressRead:
+def _progress_read(p: ProjectProgress, photo_ids: list[str] | None = None) -> ProgressRead:
     return ProgressRead(
+        photo_ids=photo_ids or [],
         id=p.id,
         project_id=p.project_id,
         month=p.month.strftime("%Y-%m"),
@@ -554,7 +555,9 @@ def _refresh_statuses(session: Session, project: Project, month: dt.date) -> Non
 def list_progress(session: Session, actor: User, project_id: int) -> list[ProgressRead]:
     """A project's monthly reports."""
     _visible(session, actor, project_id)
-    return [_progress_read(p) for p in projects_repo.list_progress(session, project_id)]
+    reports = projects_repo.list_progress(session, project_id)
+    photos = projects_repo.progress_photo_ids(session, [p.id for p in reports])
+    return [_progress_read(p, photos.get(p.id)) for p in reports]
 
 
 def report_progress(
@@ -571,6 +574,13 @@ def report_progress(
         project = _visible(session, actor, project_id)
         if not can_report_progress(actor, project):
             raise Forbidden("无权填报该项目的进度。")
+        photo_ids = list(dict.fromkeys(data.photo_ids))
+        owners = projects_repo.photo_projects(session, photo_ids)
+        wrong = [str(p) for p in photo_ids if owners.get(str(p)) != project.id]
+        if wrong:
+            raise Invalid(
+                f"照片 {wrong} 不存在或不属于该项目，请先通过现场拍照上传。", code="photo_not_in_project"
+            )
         progress = projects_repo.add_progress(
             session,
             ProjectProgress(
@@ -582,9 +592,10 @@ def report_progress(
             ),
         )
         session.refresh(progress)
+        projects_repo.link_progress_photos(session, progress.id, photo_ids)
         audit.record(session, actor, "create", "progress", progress.id, after=_progress_snapshot(progress))
         _refresh_statuses(session, project, month)
-    return _progress_read(progress)
+    return _progress_read(progress, [str(p) for p in photo_ids])
 
 
 def correct_progress(

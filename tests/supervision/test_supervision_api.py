@@ -413,3 +413,29 @@ def test_worklists_by_role(client, login, session):
     leader = client.get("/api/v1/worklist", headers=login(demo.DEMO_LEADERS[0].username)).json()
     assert leader["my_projects"]
     assert unit(session, "县级领导办公室")
+
+
+def test_progress_report_with_site_photos(client, login, session):
+    from shapely.geometry import shape
+
+    unit_h = login("unit")
+    project = _unit_project(session)
+    site = client.get(f"/api/v1/projects/{project.id}", headers=unit_h).json()["site"]
+    point = shape(site).representative_point()
+    photo = _photo(client, unit_h, project.id, point.y, point.x)
+    r = client.post(
+        f"/api/v1/projects/{project.id}/progress",
+        json={"month": "2024-03", "amount_completed_yuan": "1000", "photo_ids": [photo]},
+        headers=unit_h,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["photo_ids"] == [photo]
+    listed = client.get(f"/api/v1/projects/{project.id}/progress", headers=unit_h).json()
+    assert next(p for p in listed if p["month"] == "2024-03")["photo_ids"] == [photo]
+    other = session.scalars(select(Project).where(Project.id != project.id)).unique().first()
+    bad = client.post(
+        f"/api/v1/projects/{other.id}/progress",
+        json={"month": "2024-03", "amount_completed_yuan": "1", "photo_ids": [photo]},
+        headers=login("admin"),
+    )
+    assert bad.json()["code"] == "photo_not_in_project"
