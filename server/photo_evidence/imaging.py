@@ -70,9 +70,15 @@ def load_reduced(path_or_file: PathOrFile, size: int, *, max_pixels: int = DEFAU
         raise ValueError("size must be positive")
     with open_photo(path_or_file, max_pixels=max_pixels) as (image, fmt):
         if fmt == FORMAT_JPEG:
-            image.draft("RGB", (size, size))
+            # Ask for the box whose LONGEST side is ``size``: libjpeg then picks the smallest DCT scale
+            # that keeps the longest side >= size (a square box would keep the short side >= size).
+            width, height = image.size
+            longest = max(width, height)
+            image.draft("RGB", (max(1, -(-size * width // longest)), max(1, -(-size * height // longest))))
         _decode(image)
-        upright = ImageOps.exif_transpose(image)  # a no-op for HEIC: libheif has rotated it
+        orientation = image.getexif().get(0x0112, 1)
+        # exif_transpose copies the whole image even when nothing turns; only call it when needed.
+        upright = ImageOps.exif_transpose(image) if orientation in range(2, 9) else image
         # An ICC profile only describes RGB output when the decoded pixels were RGB (not CMYK / L).
         icc = image.info.get("icc_profile") if upright.mode == "RGB" else None
         result = upright if upright.mode == "RGB" else upright.convert("RGB")
@@ -97,15 +103,21 @@ def make_derivatives(
     base = load_reduced(path, max(sizes), max_pixels=max_pixels)
     icc = base.info.get("icc_profile")
     derivatives: dict[int, bytes] = {}
+    source = base
     for size in sorted(set(sizes), reverse=True):
-        copy = base.copy()
-        copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+        # Each smaller size is made from the previous one; never a copy of the full decode.
+        scale = min(1.0, size / max(source.size))
+        target = (max(1, round(source.width * scale)), max(1, round(source.height * scale)))
+        image = source if target == source.size else source.resize(target, Image.Resampling.LANCZOS)
         out = io.BytesIO()
-        options = {"quality": DERIVATIVE_QUALITY, "optimize": True}
+        # optimize=False: Pillow then encodes in chunks and releases the GIL between them, so the
+        # server's event loop is not stalled by a long encoder call (derivatives ~7 % larger).
+        options = {"quality": DERIVATIVE_QUALITY, "optimize": False}
         if icc:
             options["icc_profile"] = icc
-        copy.save(out, "JPEG", **options)
+        image.save(out, "JPEG", **options)
         derivatives[size] = out.getvalue()
+        source = image
     return {size: derivatives[size] for size in sizes}
 
 

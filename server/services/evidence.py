@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import os
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,8 @@ from server.storage import LocalBlobStore
 
 logger = logging.getLogger(__name__)
 
+#: At most one decode per core at a time: more in flight only multiplies memory and GIL contention.
+PIXEL_WORK = threading.BoundedSemaphore(os.cpu_count() or 2)
 THUMB_SIZE = 320
 PREVIEW_SIZE = 1280
 #: Roles that carry out site checks and so create inspection records.
@@ -288,9 +292,10 @@ def receive_photo(
         return Receipt(item.photo_id, "rejected", "empty_file", "文件为空。")
     try:
         meta = read_photo_metadata(item.staged, max_pixels=rules.max_pixels)
-        derivatives = make_derivatives(
-            item.staged, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=rules.max_pixels
-        )
+        with PIXEL_WORK:
+            derivatives = make_derivatives(
+                item.staged, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=rules.max_pixels
+            )
     except PhotoRejected as rejected:
         item.staged.unlink(missing_ok=True)
         return Receipt(

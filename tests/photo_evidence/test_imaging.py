@@ -97,7 +97,7 @@ def test_pixel_bomb_refused_fast_without_decoding(tmp_path: Path, monkeypatch: p
 def test_load_reduced_uses_jpeg_draft_scale(big_jpeg: Path, draft_calls: list) -> None:
     small = load_reduced(big_jpeg, 320)
     assert small.size == (500, 375)  # decoded at 1/8, not 4000 x 3000
-    assert draft_calls[-1][1] == (320, 320)
+    assert draft_calls[-1][1] == (320, 240)  # the box whose longest side is 320
     assert draft_calls[-1][2] == ("RGB", (0, 0, 500.0, 375.0))
     assert load_reduced(big_jpeg, 1280).size == (2000, 1500)  # 1/4 would be below 1280
 
