@@ -12,10 +12,12 @@ PORT ?=
 HOST ?=
 
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
+VENDOR := server/web/vendor
+VENDOR_STAMP := $(VENDOR)/node_modules/.package-lock.json
 
-.PHONY: setup system-deps browser-deps venv serve test lint clean
+.PHONY: setup system-deps browser-deps venv vendor serve test lint clean
 
-setup: system-deps venv
+setup: system-deps venv vendor
 
 # PostgreSQL + PostGIS from the distribution's packages (installed when run as root on Debian/Ubuntu).
 system-deps:
@@ -62,6 +64,28 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+# The pages' JavaScript and CSS (Leaflet, marker clusters, vector tiles, Chart.js), served by the app itself:
+# exact versions from server/web/vendor/package-lock.json, installed at set-up, never fetched from a CDN at
+# run time. Re-installed when the lock file is newer than the installed tree (or nothing is installed).
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing nodejs and npm from the distribution's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      nodejs npm >/dev/null || exit 1; \
+	  else \
+	    echo "The map and dashboard pages need npm to install their JavaScript libraries. Please run:" >&2; \
+	    echo "    sudo apt-get install nodejs npm" >&2; \
+	    echo "then: make vendor" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	@echo ">> installing the pages' JavaScript libraries into $(VENDOR)/node_modules (npm ci)"
+	@npm ci --prefix $(VENDOR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(VENDOR_STAMP)
+
 serve: setup
 	@SITEWATCH_PORT=$${PORT:-$${SITEWATCH_PORT:-8000}} SITEWATCH_HOST=$${HOST:-$${SITEWATCH_HOST:-127.0.0.1}} \
 	  $(BIN)/sitewatch serve
@@ -73,4 +97,4 @@ test: setup browser-deps lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) var *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) var *.egg-info .pytest_cache .ruff_cache $(VENDOR)/node_modules

@@ -85,3 +85,25 @@ def m2_to_mu(m2: float) -> float:
 def m2_to_hectares(m2: float) -> float:
     """Convert square metres to hectares."""
     return m2 / SQUARE_METRES_PER_HECTARE
+
+
+# --- GCJ-02 (the obfuscated datum of Chinese web maps) -------------------------------------------
+
+
+def wgs84_to_gcj02(geom: BaseGeometry) -> BaseGeometry:
+    """Shift a CGCS2000/WGS84 lon/lat geometry into GCJ-02 (about 400 m here), for a GCJ-02 base map.
+
+    GCJ-02 is not an EPSG datum: the shift is a published polynomial (``prcoords.wgs_gcj``).  Use this only
+    for display on Amap-style tiles; never store, measure or overlay in GCJ-02.
+    """
+    import numpy as np
+    import prcoords
+
+    def _shift(coords: np.ndarray) -> np.ndarray:
+        out = np.empty_like(coords)
+        for i, (lon, lat) in enumerate(coords):
+            shifted = prcoords.wgs_gcj((lat, lon))  # prcoords speaks (lat, lon)
+            out[i] = (shifted.lon, shifted.lat)
+        return out
+
+    return shapely.transform(geom, _shift)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "your-key", "yourkey", "xxx", "todo", "key", "tk"})
 
 
 class Settings(BaseSettings):
@@ -47,6 +50,11 @@ class Settings(BaseSettings):
     #: Load the demo county into an empty database when serving.
     demo_on_empty: bool = True
     log_level: str = "INFO"
+    #: Base map under the progress map: ``none`` (intranet, no outside request), ``osm``, ``tianditu``
+    #: (needs ``tianditu_key``) or ``gcj02_amap`` (a GCJ-02 map: our layers are then shifted into GCJ-02).
+    basemap: Literal["none", "osm", "tianditu", "gcj02_amap"] = "none"
+    #: Tianditu key (``tk``). Browsers fetch the tiles, so every map user sees it: bind the key to this site.
+    tianditu_key: str | None = None
 
     @field_validator("log_level")
     @classmethod
@@ -55,6 +63,24 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("tianditu_key")
+    @classmethod
+    def _real_key(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if value.lower() in _PLACEHOLDER_KEYS or not re.fullmatch(r"[A-Za-z0-9]{16,64}", value):
+            raise ValueError(
+                "tianditu_key must be a real Tianditu key (letters and digits), not a placeholder"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _basemap_key(self) -> Settings:
+        if self.basemap == "tianditu" and self.tianditu_key is None:
+            raise ValueError("basemap 'tianditu' needs tianditu_key (SITEWATCH_TIANDITU_KEY)")
+        return self
 
     @model_validator(mode="after")
     def _page_sizes(self) -> Settings:
