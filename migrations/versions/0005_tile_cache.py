@@ -224,7 +224,9 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer, nullable=False),
         sa.Column("year", sa.Integer, nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("geom", Geometry("MULTIPOLYGON", srid=WEB_MERCATOR_SRID, spatial_index=False), nullable=False),
+        sa.Column(
+            "geom", Geometry("MULTIPOLYGON", srid=WEB_MERCATOR_SRID, spatial_index=False), nullable=False
+        ),
     )
     op.create_index("ix_tile_parcel_geoms_geom", "tile_parcel_geoms", ["geom"], postgresql_using="gist")
     op.execute(
