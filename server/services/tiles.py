@@ -1,11 +1,12 @@
 """Vector tiles of parcels, plan layers and project sites: validation, scope, caching and invalidation.
 
 A tile is served from, in order: the process's memory (an LRU of bytes and entity tags), the
-``tile_cache`` table, or a fresh ``ST_AsMVT`` query. Each cached tile carries the data version of its
-layer group; triggers give the group a new version on every write to the tables it reads, and the
-version is read (one primary-key lookup) on every request, so a changed parcel shows in the very next
-tile and a stale tile is never served. Scoped users (project units, townships) get tiles of their own
-projects only, cached apart from everyone else's.
+``tile_cache`` table (tiles that took ``PERSIST_AFTER_MS`` or more to make), or a fresh ``ST_AsMVT``
+query; nothing is capped, every feature touching a tile is in it. Each cached tile carries the data
+version of its layer group; triggers give the group a new version on every write to the tables it
+reads, and the version is read (one primary-key lookup) on every request, so a changed parcel shows in
+the very next tile and a stale tile is never served. Scoped users (project units, townships) get
+tiles of their own projects only, cached apart from everyone else's.
 """
 
 from __future__ import annotations
