@@ -181,12 +181,22 @@ def _add_demo_project(session: Session, item: demo_data.DemoProject, townships: 
 
 
 def load_demo_history(session: Session, *, store, today=None) -> bool:
-    """The twelve-month supervision history of the demo county (idempotent)."""
+    """The twelve-month supervision history of the demo county, its land data and site photos (idempotent).
+
+    Each part checks on its own what is already there, so a database loaded by an older version gets the
+    parts it lacks: the illustrative plan edition and land-demand parcels (``services.demo_land``) and the
+    inspections' photos (``services.demo_photos``).
+    """
     import datetime as dt
 
     from server.services.demo_history import load_history
+    from server.services.demo_land import load_demo_land
+    from server.services.demo_photos import load_demo_photos
 
-    return load_history(session, today=today or dt.date.today(), store=store)
+    added = load_history(session, today=today or dt.date.today(), store=store)
+    load_demo_land(session)
+    load_demo_photos(session, store=store)
+    return added
 
 
 def database_is_empty(session: Session) -> bool:
