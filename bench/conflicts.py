@@ -14,10 +14,13 @@ throwaway cluster).  Everything is synthesised from ``--seed`` in the area CRS (
 The plan is loaded through the project's own path (``land_repo.add_plan_features`` in the storage CRS,
 ``land_repo.build_pieces``; parcels as ``LandParcel`` rows) into a migrated throwaway cluster.  Then:
 
-* W1, one parcel against all layers: ``land_repo.plan_overlaps(session, [id], edition)`` against a
-  naive PostGIS query on the original ``plan_features`` (ST_Intersects join + ST_Area(ST_Intersection)),
-  alternated parcel by parcel, p50 and p95 over all parcels;
-* W2, all parcels: ``plan_overlaps`` in chunks of 50 ids (as ``_check_in_tx`` does) against
+* W1, one parcel against all layers: the check's overlay step ``land.layer_overlaps(session, edition,
+  [id])`` (reads the parcel's geometry by id, overlays it on the edition's cached piece index) against
+  a naive PostGIS query on the original ``plan_features`` (ST_Intersects join +
+  ST_Area(ST_Intersection)), alternated parcel by parcel, p50 and p95 over all parcels; the index is
+  loaded once before (as the first check of a server process, or the plan import, loads it) and its
+  load time and memory are reported;
+* W2, all parcels: ``layer_overlaps`` in chunks of 50 ids (as ``_check_in_tx`` does) against
   ``geopandas.overlay(parcels, layer, how="intersection", keep_geom_type=True)`` per layer on the same
   geometries read back from the database (reading time excluded); three alternating rounds, best of
   each side reported;
@@ -63,7 +66,7 @@ LAYERS = (FARMLAND, REDLINE, URBAN)
 SOURCE_FILES = {FARMLAND: "YJJBNTBHTB.shp", REDLINE: "STBHHX.shp", URBAN: "CZKFBJ.shp"}
 #: Overlaps below this area (m2) are slivers: compared apart, on both sides alike.
 SLIVER_M2 = 1.0
-#: Chunk of parcel ids per plan_overlaps call in W2 (what ``_check_in_tx`` uses).
+#: Chunk of parcel ids per layer_overlaps call in W2 (what ``_check_in_tx`` uses).
 W2_CHUNK = 50
 #: W2 rounds, own and geopandas alternated; the best of each is reported (the machine may be shared).
 W2_REPEATS = 3
@@ -802,25 +805,61 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def warm_up(session: Any, ids: list[int], edition_id: int) -> None:
-    """Read every geometry once (OS and shared buffers), run both queries on a few parcels."""
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def detached_edition(session: Any, edition_id: int) -> Any:
+    """The edition row, detached so that the per-call rollbacks do not expire it (it never changes)."""
+    from server.models import PlanEdition
+
+    edition = session.get(PlanEdition, edition_id)
+    session.expunge(edition)
+    return edition
+
+
+def own_overlaps(session: Any, edition: Any, ids: list[int]) -> list[Any]:
+    """The project's overlay step, as ``_check_in_tx`` runs it (parcels given by id)."""
+    from server.services import land
+
+    return land.layer_overlaps(session, edition, ids)
+
+
+def warm_up(session: Any, ids: list[int], edition: Any) -> dict[str, Any]:
+    """Read every geometry once (OS and shared buffers), load the edition index, run both on a few parcels."""
     from sqlalchemy import text
 
-    from server.repositories import land as land_repo
+    from server.services import plan_index_cache
 
     session.execute(text("SELECT sum(ST_NPoints(geom)) FROM plan_pieces")).one()
     session.execute(text("SELECT sum(ST_NPoints(geom_area)) FROM plan_features")).one()
     session.execute(text("SELECT sum(ST_NPoints(geom_area)) FROM land_parcels")).one()
+    rss = _rss_mb()
+    t = time.perf_counter()
+    index = plan_index_cache.edition_index(session, edition)
+    load_s = time.perf_counter() - t
+    session.rollback()
+    info = {
+        "index_load_s": load_s,
+        "index_pieces": len(index) if index is not None else 0,
+        "index_vertices": index.vertices if index is not None else 0,
+        "index_rss_mb": _rss_mb() - rss,
+    }
+    log(
+        f"edition index loaded in {load_s:.2f} s: {info['index_pieces']} pieces,"
+        f" {info['index_vertices']:,} vertices, RSS +{info['index_rss_mb']:.0f} MB"
+    )
     for pid in ids[:40]:
-        land_repo.plan_overlaps(session, [pid], edition_id)
-        session.execute(text(NAIVE_SQL), {"id": pid, "e": edition_id}).all()
+        own_overlaps(session, edition, [pid])
+        session.execute(text(NAIVE_SQL), {"id": pid, "e": edition.id}).all()
+    session.rollback()
+    return info
 
 
-def measure_w1(session: Any, ids: list[int], edition_id: int, rng: np.random.Generator) -> dict[str, Any]:
+def measure_w1(session: Any, ids: list[int], edition: Any, rng: np.random.Generator) -> dict[str, Any]:
     """One parcel against all layers: own vs naive, alternating which goes first."""
     from sqlalchemy import text
-
-    from server.repositories import land as land_repo
 
     naive_stmt = text(NAIVE_SQL)
     own_ms: dict[int, float] = {}
@@ -832,15 +871,15 @@ def measure_w1(session: Any, ids: list[int], edition_id: int, rng: np.random.Gen
         for which in ("own", "naive") if k % 2 == 0 else ("naive", "own"):
             t = time.perf_counter()
             if which == "own":
-                rows = land_repo.plan_overlaps(session, [pid], edition_id)
+                rows = own_overlaps(session, edition, [pid])
                 own_ms[pid] = (time.perf_counter() - t) * 1e3
                 own.update(_own_areas(rows))
             else:
-                rows = session.execute(naive_stmt, {"id": pid, "e": edition_id}).all()
+                rows = session.execute(naive_stmt, {"id": pid, "e": edition.id}).all()
                 naive_ms[pid] = (time.perf_counter() - t) * 1e3
                 for layer, area in rows:
                     naive[(pid, layer)] = float(area)
-            session.rollback()  # each call in its own transaction (plan_overlaps sets LOCAL options)
+            session.rollback()  # each call in its own transaction, as a request would run it
         if (k + 1) % 200 == 0:
             log(
                 f"W1: {k + 1}/{len(order)} parcels; own p95 so far {_pct(list(own_ms.values()), 95):.1f} ms,"
@@ -850,25 +889,34 @@ def measure_w1(session: Any, ids: list[int], edition_id: int, rng: np.random.Gen
     return {"own_ms": own_ms, "naive_ms": naive_ms, "own": own, "naive": naive}
 
 
-def measure_w2_own(session: Any, ids: list[int], edition_id: int) -> dict[str, Any]:
-    """All parcels through plan_overlaps, in chunks of W2_CHUNK ids as the service checks them."""
-    from server.repositories import land as land_repo
-
+def measure_w2_own(session: Any, ids: list[int], edition: Any) -> dict[str, Any]:
+    """All parcels through layer_overlaps, in chunks of W2_CHUNK ids as the service checks them."""
     t = time.perf_counter()
     rows = []
     for start in range(0, len(ids), W2_CHUNK):
-        rows.extend(land_repo.plan_overlaps(session, ids[start : start + W2_CHUNK], edition_id))
+        rows.extend(own_overlaps(session, edition, ids[start : start + W2_CHUNK]))
     elapsed = time.perf_counter() - t
     session.rollback()
     return {"s": elapsed, "areas": _own_areas(rows)}
 
 
-def measure_w2_own_single_call(session: Any, ids: list[int], edition_id: int) -> dict[str, Any]:
-    """All parcels in one plan_overlaps call (informational)."""
+def measure_w2_own_single_call(session: Any, ids: list[int], edition: Any) -> dict[str, Any]:
+    """All parcels in one layer_overlaps call (informational)."""
+    t = time.perf_counter()
+    rows = own_overlaps(session, edition, ids)
+    elapsed = time.perf_counter() - t
+    session.rollback()
+    return {"s": elapsed, "areas": _own_areas(rows)}
+
+
+def measure_sql_path(session: Any, ids: list[int], edition: Any) -> dict[str, Any]:
+    """The SQL path (used when an edition is too big to cache) on the same parcels: areas, informational."""
     from server.repositories import land as land_repo
 
+    rows = []
     t = time.perf_counter()
-    rows = land_repo.plan_overlaps(session, ids, edition_id)
+    for start in range(0, len(ids), W2_CHUNK):
+        rows.extend(land_repo.plan_overlaps(session, ids[start : start + W2_CHUNK], edition.id))
     elapsed = time.perf_counter() - t
     session.rollback()
     return {"s": elapsed, "areas": _own_areas(rows)}
@@ -913,15 +961,15 @@ def measure_w2_geopandas(frames: dict[str, Any]) -> dict[str, Any]:
     return {"s": time.perf_counter() - t, "per_layer_s": per_layer, "areas": areas}
 
 
-def measure_w2(session: Any, engine: Any, ids: list[int], edition_id: int) -> dict[str, Any]:
+def measure_w2(session: Any, engine: Any, ids: list[int], edition: Any) -> dict[str, Any]:
     """W2 own and geopandas, alternated W2_REPEATS times (best of each is reported, all runs kept)."""
-    frames = read_geopandas_frames(engine, edition_id)
+    frames = read_geopandas_frames(engine, edition.id)
     own_runs: list[dict[str, Any]] = []
     gp_runs: list[dict[str, Any]] = []
     for rep in range(W2_REPEATS):
         for which in ("own", "geopandas") if rep % 2 == 0 else ("geopandas", "own"):
             if which == "own":
-                own_runs.append(measure_w2_own(session, ids, edition_id))
+                own_runs.append(measure_w2_own(session, ids, edition))
             else:
                 gp_runs.append(measure_w2_geopandas(frames))
         per_layer = {k: round(v, 2) for k, v in gp_runs[-1]["per_layer_s"].items()}
@@ -929,7 +977,9 @@ def measure_w2(session: Any, engine: Any, ids: list[int], edition_id: int) -> di
             f"W2 round {rep + 1}/{W2_REPEATS}: own {own_runs[-1]['s']:.2f} s (chunks of {W2_CHUNK}),"
             f" geopandas {gp_runs[-1]['s']:.2f} s {per_layer}"
         )
-    single = measure_w2_own_single_call(session, ids, edition_id)
+    single = measure_w2_own_single_call(session, ids, edition)
+    sql_path = measure_sql_path(session, ids, edition)
+    log(f"W2 SQL path (informational): {sql_path['s']:.2f} s")
     best_own = min(own_runs, key=lambda r: r["s"])
     best_gp = min(gp_runs, key=lambda r: r["s"])
     assert single["areas"].keys() == best_own["areas"].keys()
@@ -939,6 +989,7 @@ def measure_w2(session: Any, engine: Any, ids: list[int], edition_id: int) -> di
         "own_runs_s": [round(r["s"], 3) for r in own_runs],
         "geopandas_runs_s": [round(r["s"], 2) for r in gp_runs],
         "single_call_s": single["s"],
+        "sql_path": sql_path,
         "read_s": frames["read_s"],
     }
 
@@ -1026,14 +1077,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ids = info["parcel_ids"]
         rng = np.random.default_rng(args.seed + 1)
         with Session(engine) as session:
-            warm_up(session, ids, edition_id)
-            session.rollback()
+            edition = detached_edition(session, edition_id)
+            index_info = warm_up(session, ids, edition)
             log("warmed up; W1 ...")
-            w1 = measure_w1(session, ids, edition_id, rng)
+            w1 = measure_w1(session, ids, edition, rng)
             sample = ids[:: max(1, len(ids) // 100)][:100]
             full = measure_full_check(session, sample, edition_id)
             log(f"full check of {len(sample)} parcels: p50 {_pct(full['ms'], 50):.1f} ms; W2 ...")
-            w2 = measure_w2(session, engine, ids, edition_id)
+            w2 = measure_w2(session, engine, ids, edition)
     finally:
         if engine is not None:
             engine.dispose()
@@ -1047,6 +1098,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     w2_own, w2_gp = w2["own"], w2["geopandas"]
     vs_naive = compare(w1["own"], w1["naive"])
     w2_vs_naive = compare(w2_own["areas"], w1["naive"])
+    sql_vs_naive = compare(w2["sql_path"]["areas"], w1["naive"])
     vs_gp = compare(w2_own["areas"], w2_gp["areas"])
     own_ms, naive_ms = list(w1["own_ms"].values()), list(w1["naive_ms"].values())
     kinds = info["parcel_kind_by_id"]
@@ -1073,6 +1125,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "generate_s": round(generate_s, 1),
         "load_s": round(load_s, 1),
         "build_pieces_s": round(info["build_pieces_s"], 1),
+        "index_load_s": round(index_info["index_load_s"], 2),
+        "index_vertices": index_info["index_vertices"],
+        "index_rss_mb": round(index_info["index_rss_mb"], 1),
         "w1_p50_own_ms": round(_pct(own_ms, 50), 2),
         "w1_p95_own_ms": round(_pct(own_ms, 95), 2),
         "w1_p50_naive_ms": round(_pct(naive_ms, 50), 2),
@@ -1089,9 +1144,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "w2_runs_own_s": w2["own_runs_s"],
         "w2_runs_geopandas_s": w2["geopandas_runs_s"],
         "w2_ratio_vs_geopandas": round(w2_gp["s"] / w2_own["s"], 1),
+        "w2_sql_path_s": round(w2["sql_path"]["s"], 3),
         "max_area_diff_m2": vs_naive["max_diff_m2"],
         "max_area_diff_w2_vs_naive_m2": w2_vs_naive["max_diff_m2"],
         "max_area_diff_vs_geopandas_m2": vs_gp["max_diff_m2"],
+        "max_area_diff_sql_path_vs_naive_m2": sql_vs_naive["max_diff_m2"],
         "pairs_compared": vs_naive["pairs"],
         "loadavg_1min_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "sliver_pairs": vs_naive["sliver_pairs"],
@@ -1133,8 +1190,10 @@ def summary(out: dict[str, Any], total_s: float) -> str:
         f"  generate {r['generate_s']} s; load {r['load_s']} s (features {d['load']['features_s']:.1f} s, "
         f"build_pieces {r['build_pieces_s']} s -> {r['pieces']:,} pieces of <= "
         f"{r['piece_max_vertices']} vertices)",
+        f"  edition index (per process, once per edition): loaded in {r['index_load_s']} s,"
+        f" {r['index_vertices']:,} vertices, RSS +{r['index_rss_mb']} MB",
         f"W1 one parcel vs all layers ({r['parcels']} parcels, alternating order):",
-        f"  own plan_overlaps  p50 {r['w1_p50_own_ms']:8.2f} ms   p95 {r['w1_p95_own_ms']:8.2f} ms",
+        f"  own layer_overlaps p50 {r['w1_p50_own_ms']:8.2f} ms   p95 {r['w1_p95_own_ms']:8.2f} ms",
         f"  naive PostGIS      p50 {r['w1_p50_naive_ms']:8.2f} ms   p95 {r['w1_p95_naive_ms']:8.2f} ms",
         f"  p95 ratio naive/own {r['w1_p95_ratio_vs_naive']}x (target >= 20x: {met['w1_p95_20x']});"
         f" p50 ratio {r['w1_p50_ratio_vs_naive']}x",
@@ -1143,8 +1202,8 @@ def summary(out: dict[str, Any], total_s: float) -> str:
         f" p50 {r['w1_full_check_p50_ms']} ms, p95 {r['w1_full_check_p95_ms']} ms;"
         f" verdicts {d['full_check_verdicts']}",
         f"W2 all parcels vs all layers ({W2_REPEATS} rounds, alternating):",
-        f"  own plan_overlaps  {r['w2_own_s']:.2f} s (chunks of {W2_CHUNK}; best of {r['w2_runs_own_s']});"
-        f" one call {r['w2_own_single_call_s']:.2f} s",
+        f"  own layer_overlaps {r['w2_own_s']:.2f} s (chunks of {W2_CHUNK}; best of {r['w2_runs_own_s']});"
+        f" one call {r['w2_own_single_call_s']:.2f} s; SQL path {r['w2_sql_path_s']:.2f} s",
         f"  geopandas.overlay  {r['w2_geopandas_s']:.2f} s (best of {r['w2_runs_geopandas_s']}; per layer"
         f" {d['w2_geopandas_per_layer_s']}; reading {r['w2_geopandas_read_s_excluded']} s not counted)",
         f"  ratio geopandas/own {r['w2_ratio_vs_geopandas']}x (target >= 10x: {met['w2_10x']})",
@@ -1152,7 +1211,8 @@ def summary(out: dict[str, Any], total_s: float) -> str:
         f"  own vs naive: max |diff| {r['max_area_diff_m2']:.3g} m2 over {r['pairs_compared']} pairs"
         f" ({r['sliver_pairs']} sliver pairs; incl. slivers {slivers_diff:.3g} m2)"
         f" (target <= 0.01 m2: {met['areas_0_01_m2']})",
-        f"  own vs geopandas: max |diff| {r['max_area_diff_vs_geopandas_m2']:.3g} m2",
+        f"  own vs geopandas: max |diff| {r['max_area_diff_vs_geopandas_m2']:.3g} m2;"
+        f" SQL path vs naive: {r['max_area_diff_sql_path_vs_naive_m2']:.3g} m2",
         f"total run {total_s:.1f} s; 1-min load average at start/end {r['loadavg_1min_start_end']}"
         f" on {os.cpu_count()} CPUs",
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,39 @@ def edition_counts(session: Session, edition_id: int) -> dict[str, int]:
     return {layer: int(count) for layer, count in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class EditionPieces:
+    """The pieces of one edition as the database stores them (WKB in the area CRS)."""
+
+    layers: list[str]
+    class_codes: list[str | None]
+    wkbs: list[bytes]
+
+
+def edition_piece_size(session: Session, edition_id: int) -> tuple[int, int]:
+    """Number of pieces of an edition and their vertices in all."""
+    count, vertices = session.execute(
+        text("SELECT count(*), coalesce(sum(ST_NPoints(geom)), 0) FROM plan_pieces WHERE edition_id = :e"),
+        {"e": edition_id},
+    ).one()
+    return int(count), int(vertices)
+
+
+def edition_pieces(session: Session, edition_id: int, *, batch_size: int = 20_000) -> Iterator[EditionPieces]:
+    """An edition's pieces with their layer and land-use class, exact (WKB), in batches, in insertion order.
+
+    Streamed through a server-side cursor so that a county's plan is never all in memory as WKB at once.
+    """
+    result = session.execute(
+        text(
+            "SELECT layer, class_code, ST_AsBinary(geom) FROM plan_pieces WHERE edition_id = :e ORDER BY id"
+        ).execution_options(yield_per=batch_size),
+        {"e": edition_id},
+    )
+    for rows in result.partitions():
+        yield EditionPieces([r[0] for r in rows], [r[1] for r in rows], [bytes(r[2]) for r in rows])
+
+
 def add_parcel(session: Session, parcel: LandParcel) -> LandParcel:
     """Insert a parcel."""
     session.add(parcel)
@@ -106,6 +139,15 @@ def add_parcel(session: Session, parcel: LandParcel) -> LandParcel:
 def get_parcel(session: Session, parcel_id: int) -> LandParcel | None:
     """A parcel by id."""
     return session.get(LandParcel, parcel_id)
+
+
+def parcel_area_wkbs(session: Session, parcel_ids: Sequence[int]) -> dict[int, bytes]:
+    """Parcels' geometries in the area CRS as WKB (exact), by id."""
+    rows = session.execute(
+        text("SELECT id, ST_AsBinary(geom_area) FROM land_parcels WHERE id = ANY(:ids)"),
+        {"ids": list(parcel_ids)},
+    )
+    return {int(pid): bytes(wkb) for pid, wkb in rows}
 
 
 def list_parcels(
@@ -214,12 +256,14 @@ def parcel_overlaps(session: Session, parcel_ids: Sequence[int]) -> list[ParcelO
 
 
 def area_outside_county(session: Session, parcel_ids: Sequence[int]) -> dict[int, float]:
-    """Area (m2) of each parcel outside the county outline."""
+    """Area (m2) of each parcel outside the county outline (the outline projected once per call)."""
     rows = session.execute(
         text(
             """
-            SELECT p.id, ST_Area(ST_Difference(p.geom_area, ST_Transform(c.geom, :srid)))
-            FROM land_parcels p CROSS JOIN (SELECT geom FROM county_boundaries LIMIT 1) c
+            WITH c AS MATERIALIZED (SELECT ST_Transform(geom, :srid) AS geom FROM county_boundaries LIMIT 1)
+            SELECT p.id, CASE WHEN ST_CoveredBy(p.geom_area, c.geom) THEN 0.0
+                              ELSE ST_Area(ST_Difference(p.geom_area, c.geom)) END
+            FROM land_parcels p CROSS JOIN c
             WHERE p.id = ANY(:ids)
             """
         ),
@@ -245,20 +289,30 @@ def overlap_geometry_geojson(session: Session, parcel_id: int, edition_id: int, 
     )
 
 
-def save_check(session: Session, check: LandCheck, overlaps: list[LandCheckOverlap]) -> LandCheck:
-    """Store a check and its overlaps; earlier checks of the parcel stop being the latest."""
+def save_checks(session: Session, checks: Sequence[tuple[LandCheck, list[LandCheckOverlap]]]) -> None:
+    """Store checks (one per parcel) and their overlaps; earlier checks of those parcels stop being latest.
+
+    One UPDATE for the parcels and two batched INSERTs, whatever the number of checks.
+    """
+    if not checks:
+        return
+    parcel_ids = [check.parcel_id for check, _overlaps in checks]
+    if len(set(parcel_ids)) != len(parcel_ids):
+        raise ValueError("one check per parcel")
     session.execute(
         update(LandCheck)
-        .where(LandCheck.parcel_id == check.parcel_id, LandCheck.is_latest.is_(True))
+        .where(LandCheck.parcel_id.in_(parcel_ids), LandCheck.is_latest.is_(True))
         .values(is_latest=False)
     )
-    session.add(check)
+    session.add_all([check for check, _overlaps in checks])
     session.flush()
-    for overlap in overlaps:
-        overlap.check_id = check.id
-    session.add_all(overlaps)
+    rows = []
+    for check, overlaps in checks:
+        for overlap in overlaps:
+            overlap.check_id = check.id
+        rows.extend(overlaps)
+    session.add_all(rows)
     session.flush()
-    return check
 
 
 def latest_checks(session: Session, parcel_ids: Sequence[int]) -> dict[int, LandCheck]:
@@ -269,15 +323,19 @@ def latest_checks(session: Session, parcel_ids: Sequence[int]) -> dict[int, Land
     return {c.parcel_id: c for c in rows}
 
 
-def check_overlaps(session: Session, check_id: int) -> list[LandCheckOverlap]:
-    """The overlaps stored with a check."""
-    return list(
-        session.scalars(
-            select(LandCheckOverlap)
-            .where(LandCheckOverlap.check_id == check_id)
-            .order_by(LandCheckOverlap.id)
-        )
+def overlaps_of_checks(session: Session, check_ids: Sequence[int]) -> dict[int, list[LandCheckOverlap]]:
+    """The overlaps stored with each check, in the order they were stored."""
+    out: dict[int, list[LandCheckOverlap]] = {check_id: [] for check_id in check_ids}
+    if not out:
+        return out
+    rows = session.scalars(
+        select(LandCheckOverlap)
+        .where(LandCheckOverlap.check_id.in_(list(out)))
+        .order_by(LandCheckOverlap.check_id, LandCheckOverlap.id)
     )
+    for overlap in rows:
+        out[overlap.check_id].append(overlap)
+    return out
 
 
 def project_codes(session: Session, project_ids: Sequence[int]) -> dict[int, str]:

@@ -9,6 +9,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from gis_data.boundary_txt import (
     write_boundary_txt,
 )
 from gis_data.land_report import land_check_workbook
+from gis_data.plan_index import PlanIndex
 from gis_data.plan_io import PlanFileError, detect_layer_kind, read_vector_file
 from gis_data.vector_out import to_geopackage, to_zipped_shapefile
 from server.errors import Forbidden, Invalid, NotFound
@@ -36,7 +38,7 @@ from server.permissions import can_manage_plan, can_read_project, can_submit_par
 from server.repositories import land as land_repo
 from server.repositories import projects as projects_repo
 from server.schemas.land import BatchRead, CheckRead, EditionRead, OverlapRead, ParcelImportRead, ParcelRead
-from server.services import audit
+from server.services import audit, plan_index_cache
 from server.services.transaction import unit_of_work
 
 Progress = Callable[[int, int], None] | None
@@ -216,7 +218,7 @@ def import_plan_edition(
             if progress is not None:
                 progress(done, len(reads))
         report["pieces"] = land_repo.build_pieces(session, edition.id)
-        report["layers"] = land_repo.edition_counts(session, edition.id)
+        report["layers"] = plan_index_cache.edition_counts(session, edition)
         open_parcels = land_repo.list_parcels(session, statuses=land_repo.OPEN_STATUSES)
         checks = _check_in_tx(session, open_parcels, edition, rules)
         report["rechecked_parcels"] = len(checks)
@@ -284,10 +286,9 @@ def _parcel_read(parcel: LandParcel, check: LandCheck | None, overlaps: list[Lan
 
 def _reads(session: Session, parcels: Sequence[LandParcel]) -> list[ParcelRead]:
     checks = land_repo.latest_checks(session, [p.id for p in parcels])
+    overlaps = land_repo.overlaps_of_checks(session, [c.id for c in checks.values()])
     return [
-        _parcel_read(
-            p, checks.get(p.id), land_repo.check_overlaps(session, checks[p.id].id) if p.id in checks else []
-        )
+        _parcel_read(p, checks.get(p.id), overlaps[checks[p.id].id] if p.id in checks else [])
         for p in parcels
     ]
 
@@ -477,6 +478,37 @@ def import_parcels(
 # --- checks --------------------------------------------------------------------------------------
 
 
+def layer_overlaps(
+    session: Session,
+    edition: PlanEdition,
+    parcel_ids: Sequence[int],
+    *,
+    area_geometries: Sequence[BaseGeometry] | None = None,
+) -> list[land_repo.LayerOverlap]:
+    """Overlap areas (m2, area CRS) of parcels with each layer and land-use class of an edition.
+
+    The overlay step of every check.  It runs in memory on the edition's cached piece index (the same
+    GEOS overlay as PostGIS on the same coordinates), or in SQL when the edition is too big to cache.
+    ``area_geometries`` (the parcels' ``geom_area``, in the order of ``parcel_ids``) saves reading them.
+    """
+    ids = list(parcel_ids)
+    if not ids:
+        return []
+    index = plan_index_cache.edition_index(session, edition)
+    if index is None:
+        return land_repo.plan_overlaps(session, ids, edition.id)
+    if area_geometries is None:
+        wkbs = land_repo.parcel_area_wkbs(session, ids)
+        ids = [pid for pid in ids if pid in wkbs]
+        geoms = list(shapely.from_wkb([wkbs[pid] for pid in ids]))
+    else:
+        geoms = list(area_geometries)
+    return [
+        land_repo.LayerOverlap(ids[row.index], row.layer, row.class_code, row.area_m2)
+        for row in index.overlaps(geoms)
+    ]
+
+
 def _check_in_tx(
     session: Session,
     parcels: Sequence[LandParcel],
@@ -486,12 +518,17 @@ def _check_in_tx(
     chunk: int = 50,
 ) -> list[LandCheck]:
     """Check parcels against an edition and the other parcels; store and return the checks."""
-    layers_present = set(land_repo.edition_counts(session, edition.id))
+    parcels = list({p.id: p for p in parcels}.values())  # one check per parcel
+    if not parcels:
+        return []
+    layers_present = set(plan_index_cache.edition_counts(session, edition))
+    index = plan_index_cache.edition_index(session, edition)
     checks: list[LandCheck] = []
     for start in range(0, len(parcels), chunk):
-        batch = list(parcels[start : start + chunk])
+        batch = parcels[start : start + chunk]
         ids = [p.id for p in batch]
-        layer_rows = land_repo.plan_overlaps(session, ids, edition.id)
+        area_geoms = {p.id: to_shape(p.geom_area) for p in batch}
+        layer_rows = layer_overlaps(session, edition, ids, area_geometries=[area_geoms[i] for i in ids])
         others = land_repo.parcel_overlaps(session, ids)
         outside = land_repo.area_outside_county(session, ids)
         by_parcel: dict[int, ParcelFacts] = {
@@ -507,11 +544,14 @@ def _check_in_tx(
         for other in others:
             label = f"{other.other_code}（{other.other_project_code}）"
             by_parcel[other.parcel_id].other_parcels_m2[label] = other.area_m2
+        stored: list[tuple[LandCheck, list[LandCheckOverlap]]] = []
         for parcel in batch:
             facts = by_parcel[parcel.id]
             facts.outside_county_m2 = outside.get(parcel.id, 0.0)
             verdict, reasons, slivers = judge(facts, rules)
-            overlaps = _overlap_rows(session, parcel, facts, edition, rules, reasons)
+
+            geometry = partial(_overlap_geometry, session, edition, index, parcel.id, area_geoms[parcel.id])
+            overlaps = _overlap_rows(parcel, facts, rules, reasons, geometry)
             summary = {
                 "edition": edition.name,
                 "layers": {k: round(v, 4) for k, v in facts.layer_m2.items()},
@@ -519,44 +559,55 @@ def _check_in_tx(
                 "outside_county_m2": round(facts.outside_county_m2, 4),
                 "slivers": slivers,
             }
-            check = land_repo.save_check(
-                session,
-                LandCheck(
-                    parcel_id=parcel.id,
-                    edition_id=edition.id,
-                    sliver_m2=rules.sliver_m2,
-                    verdict=verdict.value,
-                    reasons=[r.as_dict() for r in reasons],
-                    summary=summary,
-                    is_latest=True,
-                ),
-                overlaps,
+            check = LandCheck(
+                parcel_id=parcel.id,
+                edition_id=edition.id,
+                sliver_m2=rules.sliver_m2,
+                verdict=verdict.value,
+                reasons=[r.as_dict() for r in reasons],
+                summary=summary,
+                is_latest=True,
             )
+            stored.append((check, overlaps))
             checks.append(check)
+        land_repo.save_checks(session, stored)
         if progress is not None:
             progress(min(start + chunk, len(parcels)), len(parcels))
     return checks
 
 
-def _overlap_rows(
+def _overlap_geometry(
     session: Session,
+    edition: PlanEdition,
+    index: PlanIndex | None,
+    parcel_id: int,
+    area_geom: BaseGeometry,
+    layer: str,
+) -> BaseGeometry | None:
+    """The part of a parcel inside a plan layer, in the storage CRS (for the map of a blocked parcel)."""
+    if index is None:
+        geojson = land_repo.overlap_geometry_geojson(session, parcel_id, edition.id, layer)
+        return shapely.from_geojson(geojson) if geojson else None
+    piece = index.overlap_geometry(area_geom, layer)
+    return crs.reproject(piece, crs.AREA_SRID, crs.STORAGE_SRID) if piece is not None else None
+
+
+def _overlap_rows(
     parcel: LandParcel,
     facts: ParcelFacts,
-    edition: PlanEdition,
     rules: LandCheckRules,
     reasons: Sequence[Any],
+    overlap_geometry: Callable[[str], BaseGeometry | None],
 ) -> list[LandCheckOverlap]:
     blocking = {
         r.code.removesuffix("_overlap") for r in reasons if r.code in ("farmland_overlap", "redline_overlap")
     }
     rows = []
 
-    def add(target: str, ref: str, m2: float, geometry: str | None = None) -> None:
+    def add(target: str, ref: str, m2: float, geometry: BaseGeometry | None = None) -> None:
         geom = None
-        if geometry:
-            shape_ = shapely.from_geojson(geometry)
-            if not shape_.is_empty:
-                geom = from_shape(shape_, srid=crs.STORAGE_SRID)
+        if geometry is not None and not geometry.is_empty:
+            geom = from_shape(geometry, srid=crs.STORAGE_SRID)
         rows.append(
             LandCheckOverlap(
                 target=target,
@@ -571,12 +622,7 @@ def _overlap_rows(
     for layer, m2 in sorted(facts.layer_m2.items()):
         if layer == "landuse" or m2 <= 0:
             continue
-        geometry = (
-            land_repo.overlap_geometry_geojson(session, parcel.id, edition.id, layer)
-            if layer in blocking
-            else None
-        )
-        add("layer", layer, m2, geometry)
+        add("layer", layer, m2, overlap_geometry(layer) if layer in blocking else None)
     for code, m2 in sorted(facts.class_m2.items()):
         add("landuse_class", code, m2)
     for ref, m2 in sorted(facts.other_parcels_m2.items()):
