@@ -4,8 +4,9 @@
   as the real ``/mobile/v1`` endpoint (the ``/mobile/`` prefix gives it the same body-size limit),
   with the pixel work done the naive way: the upload is read whole into memory
   (``await file.read()``), hashed from memory, fully decoded with Pillow, turned upright and
-  converted to RGB, and each derivative (320 and 1280 px) is resized from full resolution with
-  LANCZOS.  Everything else is the project's own code, so the comparison isolates the pipeline: the
+  converted to RGB, and each derivative (the product's sizes, 320 and 1000 px) is resized from full
+  resolution with LANCZOS.  Everything else is the project's own code, so the comparison isolates the
+  pipeline: the
   same header/EXIF read and pixel limit, the same phash (from the 320 px derivative), the same
   durable writes (fsync) of original and derivatives, the same rows, verdict and audit in the same
   database.  That is done by routing ``evidence.make_derivatives`` for the files this endpoint

@@ -13,6 +13,11 @@ from server.photo_evidence.imaging import NEAR_DUPLICATE_MAX_DISTANCE
 from server.photo_evidence.verdict import DuplicateRef
 
 
+def warm_up() -> None:
+    """Run the GCJ-02 helper once (its first call is slow)."""
+    prcoords.gcj_wgs_bored((34.75, 106.13))
+
+
 def site_distances(
     session: Session, project_id: int, lat: float | None, lon: float | None
 ) -> tuple[float | None, bool]:

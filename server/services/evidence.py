@@ -30,8 +30,8 @@ from server.domain import Role
 from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_error
 from server.models import Inspection, Photo, PhotoBlob, User
 from server.permissions import can_read_project, can_report_progress, project_scope
-from server.photo_evidence.exif import PhotoMetadata, PhotoRejected, read_photo_metadata
-from server.photo_evidence.imaging import make_derivatives
+from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoMetadata, PhotoRejected, read_photo_metadata
+from server.photo_evidence.imaging import make_derivatives, pixel_limit_from_head
 from server.photo_evidence.verdict import DeviceFix, assess_photo
 from server.repositories import evidence as evidence_repo
 from server.repositories import projects as projects_repo
@@ -44,8 +44,15 @@ logger = logging.getLogger(__name__)
 
 #: At most one decode per core at a time: more in flight only multiplies memory and GIL contention.
 PIXEL_WORK = threading.BoundedSemaphore(os.cpu_count() or 2)
+#: Longest sides of the derivatives made at upload (see ``imaging.DEFAULT_SIZES`` for why 1000).
 THUMB_SIZE = 320
-PREVIEW_SIZE = 1280
+PREVIEW_SIZE = 1000
+#: What ``?size=`` asked for the preview before it was 1000 px; still answered with the preview
+#: (photos stored back then keep their ``.w1280`` file).
+LEGACY_PREVIEW_SIZE = 1280
+#: How much of an upload's beginning is searched for a JPEG frame header (APP segments are <= 64 KiB
+#: each; phones write EXIF, ICC and MPF before the frame header).
+HEAD_PROBE_BYTES = 512 * 1024
 #: Roles that carry out site checks and so create inspection records.
 INSPECTING_ROLES = frozenset({Role.INSPECTOR, Role.ADMIN, Role.LEADER, Role.LAND_BUREAU})
 
@@ -63,14 +70,17 @@ class EvidenceRules:
 
 @dataclass(slots=True)
 class IncomingPhoto:
-    """One uploaded file, already streamed to the store's staging area."""
+    """One uploaded file, already streamed to the store's staging area (or refused while streaming)."""
 
     photo_id: str
     filename: str
-    staged: Path
+    #: None when nothing was written (an empty or refused upload).
+    staged: Path | None
     size: int
     sha256: str
     device_fix: DeviceFix | None = None
+    #: Set when the upload was refused from its first bytes or its size; nothing was kept then.
+    refusal: PhotoRejected | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +115,91 @@ class Receipt:
         }
 
 
+def too_large(max_bytes: int) -> PhotoRejected:
+    """The ``file_too_large`` refusal."""
+    return PhotoRejected("file_too_large", f"照片超过 {max_bytes // (1024 * 1024)} MB 上限。")
+
+
+class StagingWriter:
+    """One upload streamed into the store's staging area, hashed as it goes, refused as early as possible.
+
+    The caller splits the work by cost: :meth:`accept` only counts bytes and, while the frame header has
+    not been seen, checks the pixel limit from the JPEG's first bytes (cheap: it may run on the event
+    loop); :meth:`write` hashes and writes accepted chunks (run it in a worker thread).  Once refused
+    (too many bytes, or a frame header claiming too many pixels) the rest of the upload is dropped
+    unread and nothing stays on disk.
+    """
+
+    def __init__(self, store: LocalBlobStore, *, max_bytes: int, max_pixels: int):
+        self.store = store
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self.size = 0
+        self.refusal: PhotoRejected | None = None
+        self.path: Path | None = None
+        self._handle: BinaryIO | None = None
+        self._digest = hashlib.sha256()
+        self._head: bytearray | None = bytearray()
+
+    def accept(self, chunk: bytes) -> bool:
+        """Count a chunk and check what can be checked already; False once the upload is refused."""
+        if self.refusal is not None:
+            return False
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            self.refusal = too_large(self.max_bytes)
+            return False
+        if self._head is not None:
+            self._head += chunk[: HEAD_PROBE_BYTES - len(self._head)]
+            try:
+                found = pixel_limit_from_head(bytes(self._head), max_pixels=self.max_pixels)
+            except PhotoRejected as rejected:
+                self.refusal = rejected
+                self._head = None
+                return False
+            if found is not None or len(self._head) >= HEAD_PROBE_BYTES:
+                self._head = None  # seen, or not a JPEG: the full checks on the file decide
+        return True
+
+    def write(self, chunks: list[bytes]) -> None:
+        """Hash and write accepted chunks to the staging file (blocking: call it from a worker thread)."""
+        if self.refusal is not None:
+            return
+        if self._handle is None:
+            self._handle, self.path = self.store.staging_file()
+        for chunk in chunks:
+            self._digest.update(chunk)
+            self._handle.write(chunk)
+
+    def finish(self, *, photo_id: str, filename: str, device_fix: DeviceFix | None) -> IncomingPhoto:
+        """Close the staging file and describe the upload for :func:`receive_photo` (blocking)."""
+        if self.refusal is not None:
+            self.discard()
+        self.close()
+        return IncomingPhoto(
+            photo_id=photo_id,
+            filename=filename,
+            staged=self.path,
+            size=self.size,
+            sha256=self._digest.hexdigest() if self.refusal is None else "",
+            device_fix=device_fix,
+            refusal=self.refusal,
+        )
+
+    def close(self) -> None:
+        """Close the staging file, if open."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def discard(self) -> None:
+        """Close and remove the staging file (an unfinished or refused upload)."""
+        self.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+
 def stream_to_staging(store: LocalBlobStore, source: BinaryIO, *, limit: int) -> tuple[Path, int, str, bool]:
     """Copy an upload into the staging area in 1 MiB chunks, hashing as it goes; stop past ``limit``."""
     digest = hashlib.sha256()
@@ -120,6 +215,26 @@ def stream_to_staging(store: LocalBlobStore, source: BinaryIO, *, limit: int) ->
             digest.update(chunk)
             handle.write(chunk)
     return path, size, digest.hexdigest(), too_large
+
+
+def warm_up() -> None:
+    """Load now what the first upload would otherwise load while serving (call it at start-up).
+
+    Imports hold the GIL (and the dynamic loader's lock) for long stretches: SciPy's FFT pulled in by
+    the first perceptual hash, Pillow's JPEG plugin, pillow-heif, the GCJ-02 helper.  Done in a
+    request, they stalled the server's event loop for half a second.
+    """
+    import scipy.fftpack  # noqa: F401 - imagehash.phash imports it on its first call
+
+    from server.photo_evidence.exif import _register_heif_opener
+
+    _register_heif_opener()
+    sample = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 60)).save(sample, "JPEG")
+    derivatives = make_derivatives(sample, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=DEFAULT_MAX_PIXELS)
+    read_photo_metadata(io.BytesIO(derivatives[THUMB_SIZE]))
+    _phash_int(derivatives[THUMB_SIZE])
+    evidence_repo.warm_up()
 
 
 # --- inspections ---------------------------------------------------------------------------------
@@ -212,7 +327,8 @@ def create_inspection(session: Session, actor: User, data: InspectionInput) -> t
     return _inspection_dict(row), created
 
 
-def _own_inspection(session: Session, actor: User, inspection_id: uuid.UUID) -> Inspection:
+def own_inspection(session: Session, actor: User, inspection_id: uuid.UUID) -> Inspection:
+    """The inspection a user may add photos to (their own; admin: any), or 404/403."""
     row = session.get(Inspection, inspection_id)
     if row is None:
         raise NotFound("督查记录不存在，请先同步创建记录。", code="inspection_not_found")
@@ -250,6 +366,12 @@ def _meta_json(meta: PhotoMetadata) -> dict[str, Any]:
     }
 
 
+def _drop(item: IncomingPhoto) -> None:
+    """Remove an upload's staging file (a refused photo or a retry)."""
+    if item.staged is not None:
+        item.staged.unlink(missing_ok=True)
+
+
 def _existing_receipt(photo: Photo, *, retry: bool) -> Receipt:
     return Receipt(
         photo_id=str(photo.id),
@@ -270,25 +392,33 @@ def receive_photo(
     store: LocalBlobStore,
     rules: EvidenceRules,
     now: dt.datetime | None = None,
+    inspection: Inspection | None = None,
 ) -> Receipt:
-    """Check, store and record one photo; never raises for the photo's own faults (see the receipt)."""
+    """Check, store and record one photo; never raises for the photo's own faults (see the receipt).
+
+    ``inspection``: the row already checked with :func:`own_inspection` (a batch looks it up once).
+    """
     now = now or dt.datetime.now(dt.UTC)
     try:
         photo_uuid = uuid.UUID(item.photo_id)
     except ValueError:
-        item.staged.unlink(missing_ok=True)
+        _drop(item)
         return Receipt(item.photo_id, "rejected", "invalid_photo_id", "照片编号应为客户端生成的 UUID。")
-    inspection = _own_inspection(session, actor, inspection_id)
+    if item.refusal is not None:  # refused while streaming: nothing was stored, nothing to look up
+        return Receipt(
+            item.photo_id, "rejected", item.refusal.code, item.refusal.message, size_bytes=item.size
+        )
+    inspection = inspection or own_inspection(session, actor, inspection_id)
     existing = session.get(Photo, photo_uuid)
     if existing is not None:
-        item.staged.unlink(missing_ok=True)
+        _drop(item)
         if existing.sha256 != item.sha256 and item.sha256:
             return Receipt(
                 item.photo_id, "rejected", "photo_id_conflict", "该照片编号已用于另一张照片，请重新生成编号。"
             )
         return _existing_receipt(existing, retry=True)
-    if item.size == 0:
-        item.staged.unlink(missing_ok=True)
+    if item.size == 0 or item.staged is None:
+        _drop(item)
         return Receipt(item.photo_id, "rejected", "empty_file", "文件为空。")
     try:
         meta = read_photo_metadata(item.staged, max_pixels=rules.max_pixels)
@@ -297,7 +427,7 @@ def receive_photo(
                 item.staged, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=rules.max_pixels
             )
     except PhotoRejected as rejected:
-        item.staged.unlink(missing_ok=True)
+        _drop(item)
         return Receipt(
             item.photo_id,
             "rejected",
@@ -307,7 +437,7 @@ def receive_photo(
             size_bytes=item.size,
         )
     except (OSError, ValueError, SyntaxError) as exc:
-        item.staged.unlink(missing_ok=True)
+        _drop(item)
         logger.info("photo %s could not be decoded: %s", item.photo_id, exc)
         return Receipt(
             item.photo_id,
@@ -443,13 +573,19 @@ def photo_file(
     project = projects_repo.get_project(session, photo.project_id)
     if project is None or not can_read_project(actor, project):
         raise Forbidden("无权查看该照片。")
-    if size is not None and size not in (THUMB_SIZE, PREVIEW_SIZE):
-        raise Invalid("size 应为 320 或 1280。", code="validation_error")
-    key = photo.sha256 if size is None else f"{photo.sha256}.w{size}"
-    path = store.path(key)
-    if not path.exists():
-        raise NotFound("照片文件缺失。", code="photo_file_missing")
-    return path
+    if size is not None and size not in (THUMB_SIZE, PREVIEW_SIZE, LEGACY_PREVIEW_SIZE):
+        raise Invalid(f"size 应为 {THUMB_SIZE} 或 {PREVIEW_SIZE}。", code="validation_error")
+    if size is None:
+        keys = [photo.sha256]
+    elif size == THUMB_SIZE:
+        keys = [f"{photo.sha256}.w{THUMB_SIZE}"]
+    else:  # the preview, whichever size it was made at
+        keys = [f"{photo.sha256}.w{PREVIEW_SIZE}", f"{photo.sha256}.w{LEGACY_PREVIEW_SIZE}"]
+    for key in keys:
+        path = store.path(key)
+        if path.exists():
+            return path
+    raise NotFound("照片文件缺失。", code="photo_file_missing")
 
 
 def sync_payload(session: Session, actor: User) -> dict[str, Any]:

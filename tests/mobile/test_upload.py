@@ -215,3 +215,87 @@ def test_oversized_photo_refused_alone(client, inspector, project_id, settings, 
     receipts = _upload(client, inspector, iid, [(new_id(), "big.jpg", big), (new_id(), "ok.jpg", small)])
     codes = [r["code"] for r in receipts.json()["receipts"]]
     assert codes == ["file_too_large", None]
+
+
+def _staged(settings) -> list:
+    return sorted((settings.photos_path / "staging").glob("up-*"))
+
+
+def test_bomb_refused_from_its_header_before_anything_is_stored(
+    client, inspector, project_id, settings, monkeypatch
+):
+    from server.photo_evidence import imaging
+    from tests.photo_evidence.photos import jpeg_bytes, patch_sof_dimensions
+
+    iid = _inspection(client, inspector, project_id)
+    # A real small JPEG whose frame header claims 200 MP, followed by a long tail the server should drop.
+    bomb = patch_sof_dimensions(jpeg_bytes((64, 48)), 16000, 12500) + b"\0" * 3_000_000
+    good = geotagged_jpeg(*INSIDE, seed=51)
+    staged_files = []
+    real_staging_file = type(client.app.state.blob_store).staging_file
+
+    def counting_staging_file(store):
+        handle, path = real_staging_file(store)
+        staged_files.append(path)
+        return handle, path
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the bomb reached the pixel pipeline")
+
+    monkeypatch.setattr(type(client.app.state.blob_store), "staging_file", counting_staging_file)
+    r = _upload(client, inspector, iid, [(new_id(), "bomb.jpg", bomb)])
+    assert r.status_code == 200
+    receipt = r.json()["receipts"][0]
+    assert receipt["code"] == "too_many_pixels" and "16000×12500" in receipt["message"]
+    assert staged_files == []  # refused from its first bytes: not one byte written to disk
+    # In a batch, the bomb is refused alone; the good photo goes through the usual pipeline.
+    receipts = _upload(client, inspector, iid, [(new_id(), "b.jpg", bomb), (new_id(), "g.jpg", good)])
+    assert [x["code"] for x in receipts.json()["receipts"]] == ["too_many_pixels", None]
+    assert len(staged_files) == 3  # the good photo, then its two derivatives on their way to the store
+    assert _staged(settings) == []
+    monkeypatch.setattr(imaging, "load_reduced", no_decoding)
+    again = _upload(client, inspector, iid, [(new_id(), "bomb.jpg", bomb)])
+    assert again.json()["receipts"][0]["code"] == "too_many_pixels"
+
+
+def test_upload_form_checked_after_login_leaves_nothing(client, inspector, project_id, settings):
+    iid = _inspection(client, inspector, project_id)
+    data = geotagged_jpeg(*INSIDE, seed=52)
+    url = f"/mobile/v1/inspections/{iid}/photos"
+    meta = json.dumps([{"photo_id": new_id()}])
+    files = [("photos", ("a.jpg", data, "image/jpeg"))]
+    r = client.post(url, data={"meta": meta}, files=files, headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    r = client.post(url, files=files, headers=inspector)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("meta")
+    r = client.post(url, data={"meta": meta}, headers=inspector)
+    assert r.status_code == 422
+    elsewhere = f"/mobile/v1/inspections/{new_id()}/photos"
+    r = client.post(elsewhere, data={"meta": meta}, files=files, headers=inspector)
+    assert r.status_code == 404
+    assert _staged(settings) == []  # every refused request removed what it had staged
+    # Fields other than photos/meta are ignored, files under other names are dropped unread.
+    extra = [*files, ("other", ("x.bin", b"\1" * 5000, "application/octet-stream"))]
+    r = client.post(url, data={"meta": meta, "note": "hi"}, files=extra, headers=inspector)
+    assert r.status_code == 200 and r.json()["received"] == 1
+    assert _staged(settings) == []
+
+
+def test_preview_size_and_the_former_size(client, inspector, project_id, settings):
+    iid = _inspection(client, inspector, project_id)
+    pid = new_id()
+    data = geotagged_jpeg(*INSIDE, seed=53, size=(2400, 1800))
+    receipt = _upload(client, inspector, iid, [(pid, "a.jpg", data)]).json()["receipts"][0]
+    sizes = {}
+    for size in (320, 1000, 1280):
+        r = client.get(f"/mobile/v1/photos/{pid}", params={"size": size}, headers=inspector)
+        assert r.status_code == 200
+        sizes[size] = Image.open(io.BytesIO(r.content)).size
+    assert sizes == {320: (320, 240), 1000: (1000, 750), 1280: (1000, 750)}
+    assert client.get(f"/mobile/v1/photos/{pid}", params={"size": 640}, headers=inspector).status_code == 422
+    # A photo stored when the preview was 1280 px keeps being served from its .w1280 file.
+    sha = receipt["sha256"]
+    store = client.app.state.blob_store
+    store.path(f"{sha}.w1000").rename(store.path(f"{sha}.w1280"))
+    r = client.get(f"/mobile/v1/photos/{pid}", params={"size": 1000}, headers=inspector)
+    assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (1000, 750)

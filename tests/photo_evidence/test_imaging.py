@@ -19,6 +19,7 @@ from server.photo_evidence.imaging import (
     load_reduced,
     make_derivatives,
     perceptual_hash,
+    pixel_limit_from_head,
     sha256_file,
 )
 from tests.photo_evidence.photos import (
@@ -104,8 +105,9 @@ def test_load_reduced_uses_jpeg_draft_scale(big_jpeg: Path, draft_calls: list) -
 
 def test_derivatives_sizes_and_single_reduced_decode(big_jpeg: Path, draft_calls: list) -> None:
     derivatives = make_derivatives(big_jpeg)
-    assert list(derivatives) == [320, 1280]
-    assert len(draft_calls) == 1 and draft_calls[0][2] == ("RGB", (0, 0, 2000.0, 1500.0))
+    assert list(derivatives) == [320, 1000]
+    # The 1000 px preview of a 12 MP photo is the 1/4-scale DCT decode itself: no resampling pass.
+    assert len(draft_calls) == 1 and draft_calls[0][2] == ("RGB", (0, 0, 1000.0, 750.0))
     for size, data in derivatives.items():
         with Image.open(io.BytesIO(data)) as image:
             assert image.format == "JPEG"
@@ -180,3 +182,32 @@ def test_sha256_streams_large_files(tmp_path: Path) -> None:
     expected = hashlib.sha256(data).hexdigest()
     assert sha256_file(path) == expected
     assert sha256_file(io.BytesIO(data)) == expected
+
+
+def test_pixel_limit_from_the_first_bytes(big_jpeg: Path) -> None:
+    data = big_jpeg.read_bytes()
+    assert pixel_limit_from_head(data[:64]) is None  # the frame header has not arrived yet
+    assert pixel_limit_from_head(data[:65536]) == (4000, 3000)
+    assert pixel_limit_from_head(b"\x89PNG\r\n\x1a\n" + data[8:65536]) is None  # not a JPEG: checked later
+    bomb = patch_sof_dimensions(jpeg_bytes((64, 48)), 16000, 12500)
+    with pytest.raises(PhotoRejected) as info:
+        pixel_limit_from_head(bomb[:4096])
+    assert info.value.code == "too_many_pixels"
+    assert pixel_limit_from_head(bomb[:4096], max_pixels=300_000_000) == (16000, 12500)
+
+
+def test_thumbnail_is_made_from_the_preview(big_jpeg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.photo_evidence import imaging
+
+    sources: list[tuple[tuple[int, int], int]] = []
+    real = imaging.shrink
+
+    def spy(image: Image.Image, size: int) -> Image.Image:
+        sources.append((image.size, size))
+        return real(image, size)
+
+    monkeypatch.setattr(imaging, "shrink", spy)
+    derivatives = make_derivatives(big_jpeg, sizes=(320, 1000))
+    assert sources == [((1000, 750), 1000), ((1000, 750), 320)]
+    with Image.open(io.BytesIO(derivatives[320])) as image:
+        assert image.size == (320, 240)
