@@ -53,30 +53,53 @@ class LocalMarkerCluster(MarkerCluster):
 class VectorTileLayer(JSCSSMixin, Layer):
     """A Mapbox vector tile (MVT) layer of the app's own tile endpoint, fetched with the page's login.
 
-    Drawn with Leaflet.VectorGrid, not interactive: VectorGrid 1.3's click handler calls
-    ``L.DomEvent.fakeStop``, which Leaflet 1.9 no longer has.  Every layer inside a tile gets
-    ``style``, whatever it is called.
+    Drawn with Leaflet.VectorGrid (SVG renderer). Every layer inside a tile gets ``style``, whatever it
+    is called, or, with ``style_property``, the style in ``styles`` named by that feature property
+    (``style`` when the value has none). With ``popup_url`` the features are clickable: a click fetches
+    ``popup_url`` with ``{id}`` replaced by the feature's ``id_property`` (an HTML fragment, with the
+    login) and shows it in a popup.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.vectorGrid.protobuf(
-            {{ this.url|tojson }},
-            {
-                interactive: false,
-                maxNativeZoom: {{ this.max_native_zoom }},
-                attribution: {{ this.attribution|tojson }},
-                fetchOptions: {headers: (function () {
-                    var token = null;
-                    try { token = window.sessionStorage.getItem({{ this.auth_storage_key|tojson }}); }
-                    catch (e) { token = null; }
-                    return token ? {"Authorization": "Bearer " + token} : {};
-                })()},
-                // VectorGrid looks each tile layer up by name; a Proxy answers every name with one style.
-                vectorTileLayerStyles: new Proxy({}, {get: function () { return {{ this.style|tojson }}; }})
+        var {{ this.get_name() }} = (function (map) {
+            var fallback = {{ this.style|tojson }};
+            var styles = {{ this.styles|tojson }};
+            var key = {{ this.style_property|tojson }};
+            function styleOf(properties) {
+                return (key && properties && styles[properties[key]]) || fallback;
             }
-        );
+            var layer = L.vectorGrid.protobuf(
+                {{ this.url|tojson }},
+                {
+                    interactive: {{ (this.popup_url is not none)|tojson }},
+                    maxNativeZoom: {{ this.max_native_zoom }},
+                    attribution: {{ this.attribution|tojson }},
+                    fetchOptions: {headers: swAuthHeaders({{ this.auth_storage_key|tojson }})},
+                    // VectorGrid looks each tile layer up by name; a Proxy answers every name with one style.
+                    vectorTileLayerStyles: new Proxy({}, {get: function () { return styleOf; }})
+                }
+            );
+            {% if this.popup_url is not none %}
+            layer.on("click", function (event) {
+                var properties = (event.layer && event.layer.properties) || {};
+                var id = properties[{{ this.id_property|tojson }}];
+                if (id === undefined || id === null) { return; }
+                var popup = L.popup({maxWidth: 340, minWidth: 240})
+                    .setLatLng(event.latlng)
+                    .setContent('<div class="sw-popup">加载中…</div>')
+                    .openOn(map);
+                swFetchText({{ this.popup_url|tojson }}.replace("{id}", encodeURIComponent(id)),
+                            {{ this.auth_storage_key|tojson }})
+                    .then(function (html) { popup.setContent(html); })
+                    .catch(function () {
+                        popup.setContent('<div class="sw-popup">信息暂不可用，请稍后重试。</div>');
+                    });
+            });
+            {% endif %}
+            return layer;
+        })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -92,17 +115,41 @@ class VectorTileLayer(JSCSSMixin, Layer):
         show: bool = False,
         attribution: str = "",
         max_native_zoom: int = 18,
+        style_property: str | None = None,
+        styles: dict[str, dict[str, Any]] | None = None,
+        popup_url: str | None = None,
+        id_property: str = "id",
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "VectorTileLayer"
         self.url = url
         self.style = style
+        self.style_property = style_property
+        self.styles = styles or {}
+        self.popup_url = popup_url
+        self.id_property = id_property
         self.auth_storage_key = auth_storage_key
         self.attribution = attribution
         self.max_native_zoom = max_native_zoom
         self.default_js = [
             ("vectorgrid", f"{vendor_prefix}/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js")
         ]
+
+
+#: Page helpers every map defines first: the login header and fetching an HTML fragment with it.
+FETCH_JS = """
+window.swAuthHeaders = function (storageKey) {
+    var token = null;
+    try { token = window.sessionStorage.getItem(storageKey); } catch (e) { token = null; }
+    return token ? {"Authorization": "Bearer " + token} : {};
+};
+window.swFetchText = function (url, storageKey) {
+    return fetch(url, {headers: window.swAuthHeaders(storageKey)}).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+    });
+};
+"""
 
 
 class InlineScript(MacroElement):

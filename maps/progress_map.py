@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from maps import style
 from maps.assets import (
     DEFAULT_VENDOR_PREFIX,
+    FETCH_JS,
     InlineScript,
     InlineStyle,
     LocalMap,
@@ -59,6 +60,9 @@ class MapOptions:
     tile_url: str | None = None
     plan_layers: tuple[str, ...] = ("farmland", "redline", "urban_boundary")
     project_url: str = "/projects/{id}"
+    #: Popups fetched when opened (``{id}`` filled in); None: popups written into the page.
+    project_popup_url: str | None = None
+    parcel_popup_url: str | None = None
     photo_thumb_url: str = "/mobile/v1/photos/{id}?size=320"
     #: Where the pages keep the login token (sessionStorage), for the tiles and thumbnails.
     auth_storage_key: str = "sitewatch-token"
@@ -161,7 +165,7 @@ class MarkerBatch(MacroElement):
     """Many markers added in one loop to the parent (a cluster group or a feature group).
 
     Each item: ``lat, lon, color, rank, size, shape`` ('dot' or 'square'), ``title``, optional ``popup``
-    (escaped HTML) and ``id``.
+    (escaped HTML) or ``popup_url`` (an HTML fragment fetched with the login when first opened) and ``id``.
     """
 
     _template = Template(
@@ -183,7 +187,20 @@ class MarkerBatch(MacroElement):
                     statusColor: p.color,
                     itemId: p.id
                 });
-                if (p.popup) { marker.bindPopup(p.popup, {maxWidth: 340, minWidth: 240}); }
+                if (p.popup) {
+                    marker.bindPopup(p.popup, {maxWidth: 340, minWidth: 240});
+                } else if (p.popup_url) {
+                    marker.bindPopup('<div class="sw-popup">加载中…</div>', {maxWidth: 340, minWidth: 240});
+                    marker.on("popupopen", function () {
+                        if (marker.swLoaded) { return; }
+                        swFetchText(p.popup_url, {{ this.auth_storage_key|tojson }})
+                            .then(function (html) { marker.swLoaded = true; marker.setPopupContent(html); })
+                            .catch(function () {
+                                marker.setPopupContent(
+                                    '<div class="sw-popup">项目信息暂不可用，请稍后重试。</div>');
+                            });
+                    });
+                }
                 group.addLayer(marker);
             });
         })({{ this._parent.get_name() }});
@@ -191,10 +208,11 @@ class MarkerBatch(MacroElement):
         """
     )
 
-    def __init__(self, items: list[dict[str, Any]]):
+    def __init__(self, items: list[dict[str, Any]], *, auth_storage_key: str = "sitewatch-token"):
         super().__init__()
         self._name = "MarkerBatch"
         self.items = items
+        self.auth_storage_key = auth_storage_key
 
 
 class Legend(MacroElement):
@@ -484,6 +502,7 @@ def _new_map(options: MapOptions, *, extra_css: str = "") -> folium.Map:
             overlay=index > 0,
             control=False,
         ).add_to(m)
+    InlineScript(FETCH_JS).add_to(m)
     InlineStyle(MAP_CSS + extra_css).add_to(m)
     InlineScript("L.control.scale({imperial: false, maxWidth: 160}).addTo({map});").add_to(m)
     return m
@@ -540,6 +559,27 @@ def _parcel_layer(m: folium.Map, parcels: gpd.GeoDataFrame, *, show: bool) -> No
     GeoJsonLayer(_feature_collection(parcels, props), name="用地需求地块", show=show).add_to(m)
 
 
+def _parcel_tile_layer(m: folium.Map, url: str, options: MapOptions, *, show: bool) -> None:
+    """Parcels from the vector tiles, coloured by their latest verdict; a click fetches the popup."""
+    styles = {}
+    for code in style.VERDICT_STYLES:
+        _, color = style.verdict_style(code)
+        styles[code] = {"color": color, "weight": 2, "fill": True, "fillColor": color, "fillOpacity": 0.35}
+    _, unchecked = style.verdict_style(None)
+    VectorTileLayer(
+        url,
+        name="用地需求地块",
+        style={"color": unchecked, "weight": 2, "fill": True, "fillColor": unchecked, "fillOpacity": 0.35},
+        style_property="verdict",
+        styles=styles,
+        popup_url=options.parcel_popup_url,
+        id_property="parcel_id",
+        auth_storage_key=options.auth_storage_key,
+        vendor_prefix=options.vendor_prefix,
+        show=show,
+    ).add_to(m)
+
+
 def _photo_layer(m: folium.Map, photos: gpd.GeoDataFrame, *, options: MapOptions, show: bool) -> None:
     items = []
     for _, row in photos.iterrows():
@@ -561,7 +601,7 @@ def _photo_layer(m: folium.Map, photos: gpd.GeoDataFrame, *, options: MapOptions
             }
         )
     group = folium.FeatureGroup(name="督查照片", show=show)
-    MarkerBatch(items).add_to(group)
+    MarkerBatch(items, auth_storage_key=options.auth_storage_key).add_to(group)
     group.add_to(m)
 
 
@@ -601,9 +641,14 @@ def county_map(
     townships: gpd.GeoDataFrame | None = None,
     parcels: gpd.GeoDataFrame | None = None,
     photos: gpd.GeoDataFrame | None = None,
+    parcel_tile_url: str | None = None,
     options: MapOptions = MapOptions(),
 ) -> folium.Map:
-    """The county progress map: clustered projects by status, townships, parcels, photos, plan layers."""
+    """The county progress map: clustered projects by status, townships, parcels, photos, plan layers.
+
+    Parcels come from ``parcel_tile_url`` (vector tiles, a WGS-84-aligned base map only) or, without
+    it, from ``parcels`` written into the page.
+    """
     base = options.base
     projects_d = for_display(projects, base)
     county_d = for_display(county, base)
@@ -613,7 +658,10 @@ def county_map(
     m = _new_map(options)
     _outline_layers(m, county_d, townships_d)
     plan = _plan_layers(m, options)
-    if parcels_d is not None and not parcels_d.empty:
+    parcel_tiles = parcel_tile_url is not None and base.datum == "wgs84"
+    if parcel_tile_url is not None and parcel_tiles:
+        _parcel_tile_layer(m, parcel_tile_url, options, show=True)
+    elif parcels_d is not None and not parcels_d.empty:
         _parcel_layer(m, parcels_d, show=True)
     counts: Counter[str] = Counter()
     items = []
@@ -633,7 +681,11 @@ def county_map(
                 "size": 18,
                 "shape": "dot",
                 "title": f"{row['name']}（{s.label}）",
-                "popup": project_popup_html(row, options=options),
+                **(
+                    {"popup_url": options.project_popup_url.format(id=int(row["id"]))}
+                    if options.project_popup_url
+                    else {"popup": project_popup_html(row, options=options)}
+                ),
                 "id": int(row["id"]),
             }
         )
@@ -648,7 +700,7 @@ def county_map(
             "spiderfyOnMaxZoom": True,
         },
     )
-    MarkerBatch(items).add_to(cluster)
+    MarkerBatch(items, auth_storage_key=options.auth_storage_key).add_to(cluster)
     cluster.add_to(m)
     if photos_d is not None and not photos_d.empty:
         _photo_layer(m, photos_d, options=options, show=False)
@@ -661,7 +713,7 @@ def county_map(
         legend_html(
             counts,
             title=options.legend_title,
-            parcels=parcels_d is not None and not parcels_d.empty,
+            parcels=parcel_tiles or (parcels_d is not None and not parcels_d.empty),
             photos=photos_d is not None and not photos_d.empty,
             plan_layers=plan,
             notes=notes,

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from mobile_api.router import router as mobile_router
 from server.api import auth, directory, land, maps, projects, supervision, tiles
 from server.api.deps import SessionDep
+from server.api.tile_fast_path import TileFastPath
 from server.body_limit import BodySizeLimit
 from server.db.runtime import database_url
-from server.db.session import make_engine, make_sessionmaker
+from server.db.session import LookupChannel, make_async_engine, make_engine, make_sessionmaker
 from server.errors import install_error_handlers
+from server.services.tiles import TileMemory
 from server.settings import Settings
 from server.storage import LocalBlobStore
 
@@ -56,9 +58,18 @@ def create_app(
                 url = stack.enter_context(database_url(settings))
                 engine = make_engine(url)
                 app.state.sessionmaker = make_sessionmaker(engine)
+                # Tests passing their own session_factory (one rolled-back transaction) get no fast
+                # path: it would read the database through other connections.
+                if settings.tile_fast_path:
+                    app.state.async_engine = make_async_engine(url)
+                    app.state.tile_lookup = LookupChannel(url)
             try:
                 yield
             finally:
+                if app.state.tile_lookup is not None:
+                    await app.state.tile_lookup.close()
+                if app.state.async_engine is not None:
+                    await app.state.async_engine.dispose()
                 if engine is not None:
                     engine.dispose()
 
@@ -76,6 +87,9 @@ def create_app(
     app.state.blob_store = LocalBlobStore(settings.photos_path)
     if session_factory is not None:
         app.state.sessionmaker = session_factory
+    app.state.async_engine = None
+    app.state.tile_lookup = None
+    app.state.tile_memory = TileMemory()
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
@@ -86,6 +100,8 @@ def create_app(
             f"{API_PREFIX}/land/parcels/import": settings.max_upload_bytes,
         },
     )
+
+    app.add_middleware(TileFastPath)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_health_router())

@@ -20,6 +20,11 @@ class ProjectScope:
     township_id: int | None = None
 
 
+def reads_all_projects(role: str) -> bool:
+    """Whether a role reads every project (no project scope)."""
+    return role in _READ_ALL_ROLES
+
+
 def project_scope(user: User) -> ProjectScope:
     """The set of projects ``user`` may read, for list queries."""
     if user.role in _READ_ALL_ROLES:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     #: Largest JSON request body the API accepts, in bytes.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    #: Serve plain tile requests of read-all users before routing, on the event loop (see
+    #: server.api.tile_fast_path); off, every tile takes the full route.
+    tile_fast_path: bool = True
     #: Largest file upload (plan layers, parcel files), in bytes.
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     #: Where evidence photos are stored (default: <data_dir>/photos).

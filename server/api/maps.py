@@ -110,6 +110,25 @@ def county_map(
     return HTMLResponse(html, headers=NO_STORE)
 
 
+@router.get("/map/projects/{project_id}/popup.html", response_class=HTMLResponse)
+def project_popup(
+    project_id: ProjectId, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """A project's popup on the county map (HTML fragment), fetched when the popup opens."""
+    html = map_service.project_popup_html(session, user, project_id, settings=settings)
+    return HTMLResponse(html, headers=NO_STORE)
+
+
+@router.get("/map/parcels/{parcel_id}/popup.html", response_class=HTMLResponse)
+def parcel_popup(
+    parcel_id: Annotated[int, Path(ge=1, le=2_147_483_647, description="地块 id")],
+    user: CurrentUser,
+    session: SessionDep,
+) -> HTMLResponse:
+    """A land-demand parcel's popup on the county map (HTML fragment): its latest verdict and reasons."""
+    return HTMLResponse(map_service.parcel_popup_html(session, user, parcel_id), headers=NO_STORE)
+
+
 @router.get("/map/county.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
 def county_png(user: CurrentUser, session: SessionDep, filters: MapFilterDep) -> Response:
     """The county progress map as a printable PNG (for briefings)."""

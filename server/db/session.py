@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+import asyncio
+
+import asyncpg
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -18,3 +22,64 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Create the session factory used by requests, the CLI and tests."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    """An asyncio engine (asyncpg) on the same database, for the few paths served on the event loop.
+
+    No pre-ping: its callers fall back to the synchronous path on any error, and a connection that
+    turns out to be broken is discarded by the pool.
+    """
+    async_url = make_url(url).set(drivername="postgresql+asyncpg")
+    return create_async_engine(
+        async_url, pool_size=5, max_overflow=5, connect_args={"server_settings": {"jit": "off"}}
+    )
+
+
+class LookupChannel:
+    """One asyncpg connection for single-statement lookups on the event loop, used one at a time.
+
+    The tile fast path runs one tiny read-only statement per request; a pool's acquire/release
+    bookkeeping would cost more than the statement (0.23 against 0.10 ms here). Statements are prepared
+    once (asyncpg's statement cache). A broken connection is dropped and the next call reconnects; the
+    caller falls back to the synchronous path meanwhile.
+    """
+
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        query = dict(parsed.query)
+        host = query.get("host", parsed.host)
+        port = query.get("port", parsed.port)
+        self._connect_kwargs = {
+            "host": str(host) if host else None,
+            "port": int(str(port)) if port else None,
+            "user": parsed.username,
+            "password": parsed.password,
+            "database": parsed.database,
+            "server_settings": {"jit": "off"},
+        }
+        self._connection: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        """Run one statement and return its first row."""
+        async with self._lock:
+            if self._connection is None or self._connection.is_closed():
+                self._connection = await asyncpg.connect(**self._connect_kwargs)
+            try:
+                return await self._connection.fetchrow(sql, *args)
+            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+                await self._drop()
+                raise
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.terminate()
+
+    async def close(self) -> None:
+        """Close the connection (if open)."""
+        async with self._lock:
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                await connection.close()

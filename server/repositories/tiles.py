@@ -9,6 +9,7 @@ square (a point for lines and points) where it touches the tile.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_data.crs import STORAGE_SRID, WEB_MERCATOR_SRID
+from server.db.session import LookupChannel
 
 #: Tile grid (units per tile side) and the buffer kept around the tile, in those units.
 EXTENT = 4096
@@ -58,7 +60,8 @@ def _project_filter(column: str, project_ids: Sequence[int] | None) -> str:
 
 
 def parcels_tile(session: Session, z: int, x: int, y: int, *, project_ids: Sequence[int] | None) -> bytes:
-    """The parcels tile: id, year, status, project code and the latest check verdict of each parcel."""
+    """The parcels tile: id (also as ``parcel_id``, for clients that drop feature ids), year, status,
+    project code and the latest check verdict of each parcel."""
     simplified = "CASE WHEN :z < :full THEN ST_Simplify(h.geom, env.u * :simplify, true) ELSE h.geom END"
     geom = _mvt_geom(simplified, "h.geom")
     sql = f"""
@@ -70,7 +73,8 @@ def parcels_tile(session: Session, z: int, x: int, y: int, *, project_ids: Seque
           {_project_filter("g.project_id", project_ids)}
     )
     SELECT ST_AsMVT(t, 'parcels', {EXTENT}, 'geom', 'id') FROM (
-        SELECT h.id, h.year, h.status, pr.code AS project_code, pr.status AS project_status,
+        SELECT h.id, h.id AS parcel_id, h.year, h.status, pr.code AS project_code,
+               pr.status AS project_status,
                lc.verdict,
                {geom} AS geom
         FROM hits h
@@ -263,6 +267,37 @@ def version_and_cached_etag(session: Session, group: str, key: TileKey) -> tuple
         {**_key_params(key), "group": group},
     ).one()
     return int(row[0]), row[1]
+
+
+@dataclass(frozen=True, slots=True)
+class FastLookup:
+    """What a cached tile needs to be served: the token's user, and the data version of the tile's layer."""
+
+    user_id: int
+    role: str
+    version: int
+
+
+_FAST_LOOKUP = """
+    SELECT u.id, u.role, v.version
+    FROM auth_tokens t
+    JOIN users u ON u.id = t.user_id
+    CROSS JOIN layer_versions v
+    WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.is_active AND v.layer = $3
+"""
+
+
+async def fast_lookup(
+    channel: LookupChannel, token_hash: str, group: str, now: dt.datetime
+) -> FastLookup | None:
+    """In one round trip: the active user owning an unexpired token, and the data version of ``group``.
+
+    The same conditions as :func:`server.repositories.units.user_for_token`; None if either is missing.
+    """
+    row = await channel.fetchrow(_FAST_LOOKUP, token_hash, now, group)
+    if row is None:
+        return None
+    return FastLookup(int(row[0]), str(row[1]), int(row[2]))
 
 
 def cached_tile(session: Session, key: TileKey, version: int) -> StoredTile | None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import geopandas as gpd
 from geoalchemy2.shape import to_shape
@@ -33,11 +34,15 @@ from server.repositories import reference as reference_repo
 from server.repositories import units as units_repo
 from server.repositories.projects import ProjectFilter
 from server.services import land as land_service
+from server.services import projects as projects_service
 from server.services import supervision
 from server.settings import Settings
 
-#: The vector tiles of the plan layers (served by server.api.tiles).
+#: The vector tiles of the plan layers and parcels (served by server.api.tiles).
 TILE_URL = "/api/v1/tiles/{layer}/{z}/{x}/{y}.mvt"
+#: Popups of the county map, fetched when opened (served by server.api.maps).
+PROJECT_POPUP_URL = "/api/v1/map/projects/{id}/popup.html"
+PARCEL_POPUP_URL = "/api/v1/map/parcels/{id}/popup.html"
 #: At most this many photos on the county map (the newest).
 COUNTY_PHOTO_LIMIT = 500
 #: Progress statuses a map can be filtered by.
@@ -53,7 +58,12 @@ PROJECT_SIDE = frozenset({Role.PROJECT_UNIT, Role.TOWNSHIP})
 
 
 def map_options(
-    settings: Settings, *, legend_title: str, notes: Sequence[str] = (), fit_to_projects: bool = False
+    settings: Settings,
+    *,
+    legend_title: str,
+    notes: Sequence[str] = (),
+    fit_to_projects: bool = False,
+    lazy_popups: bool = False,
 ) -> progress_map.MapOptions:
     """How the maps link to the app, with the configured base map."""
     return progress_map.MapOptions(
@@ -62,6 +72,8 @@ def map_options(
         legend_title=legend_title,
         extra_notes=tuple(notes),
         fit_to_projects=fit_to_projects,
+        project_popup_url=PROJECT_POPUP_URL if lazy_popups else None,
+        parcel_popup_url=PARCEL_POPUP_URL if lazy_popups else None,
     )
 
 
@@ -113,6 +125,45 @@ def visible_ids(session: Session, actor: User) -> list[int] | None:
         return None
     items, _ = projects_repo.list_projects(session, scope=scope, filters=ProjectFilter())
     return [p.id for p in items]
+
+
+def filtered_project_ids(
+    session: Session, actor: User, filters: ProjectFilter, *, progress_status: str | None = None
+) -> list[int]:
+    """Ids of the visible projects the map's filters keep (the filters checked first)."""
+    check_filters(session, filters)
+    projects, _ = projects_repo.list_projects(session, scope=project_scope(actor), filters=filters)
+    ids = [p.id for p in projects]
+    if progress_status is None:
+        return ids
+    month = latest_month(session)
+    statuses = repo.statuses_at(session, month, ids) if month is not None else {}
+    return [i for i in ids if (statuses[i].status if i in statuses else style.NO_DATA) == progress_status]
+
+
+def is_filtered(filters: ProjectFilter, progress_status: str | None) -> bool:
+    """Whether any map filter is set."""
+    return progress_status is not None or filters != ProjectFilter()
+
+
+def filter_query(filters: ProjectFilter, progress_status: str | None) -> str:
+    """The query string that gives the same filters (for the tiles of a filtered map)."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in (
+        ("township_id", filters.township_id),
+        ("category", filters.category),
+        ("tier", filters.tier),
+        ("leader_id", filters.leader_id),
+        ("industry", filters.industry),
+        ("status", filters.status),
+        ("list_year", filters.list_year),
+        ("q", filters.text),
+        ("bbox", ",".join(repr(v) for v in filters.bbox) if filters.bbox else None),
+        ("progress_status", progress_status),
+    ):
+        if value is not None:
+            pairs.append((name, str(value)))
+    return urlencode(pairs)
 
 
 def latest_month(session: Session) -> dt.date | None:
@@ -391,16 +442,53 @@ def county_map_html(
         fit_to_projects=not project_scope(actor).all
         or filters.township_id is not None
         or filters.bbox is not None,
+        # Thousands of projects: each popup is fetched when opened, not written into the page.
+        lazy_popups=True,
     )
+    # Parcels reach the browser as vector tiles (filtered like the projects); a GCJ-02 base map cannot
+    # shift tiles, so there they are written into the page, converted.
+    parcel_tile_url = None
+    parcels = None
+    if options.base.datum == "wgs84":
+        parcel_tile_url = TILE_URL.replace("{layer}", "parcels")
+        if is_filtered(filters, progress_status):
+            parcel_tile_url += "?" + filter_query(filters, progress_status)
+    else:
+        parcels = parcels_frame(session, actor, ids)
     m = progress_map.county_map(
         _frame(result.records),
         county=county_frame(session),
         townships=townships_frame(session),
-        parcels=parcels_frame(session, actor, ids),
+        parcels=parcels,
+        parcel_tile_url=parcel_tile_url,
         photos=photos_frame(photo_rows(session, actor, sorted(ids), limit=COUNTY_PHOTO_LIMIT), names),
         options=options,
     )
     return progress_map.to_html(m)
+
+
+def project_popup_html(session: Session, actor: User, project_id: int, *, settings: Settings) -> str:
+    """One project's popup on the county map (the five list items, leader, last check, problems)."""
+    project = projects_service.visible_project(session, actor, project_id)
+    result = project_records(session, actor, ProjectFilter(), projects=[project])
+    return progress_map.project_popup_html(result.records[0], options=map_options(settings, legend_title=""))
+
+
+def parcel_popup_html(session: Session, actor: User, parcel_id: int) -> str:
+    """One parcel's popup on the county map: project, year, area, status and its latest verdict."""
+    p = land_service.get_parcel(session, actor, parcel_id)
+    row = {
+        "id": p.id,
+        "parcel_code": p.parcel_code,
+        "name": p.name,
+        "project_name": p.project_name,
+        "year": p.year,
+        "status_label": PARCEL_STATUS_LABELS.get(p.status, p.status),
+        "area_mu": p.area_mu,
+        "verdict": p.check.verdict if p.check else None,
+        "reasons": [r.get("message", "") for r in p.check.reasons] if p.check else [],
+    }
+    return progress_map.parcel_popup_html(row)
 
 
 def county_map_png(

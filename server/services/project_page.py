@@ -18,9 +18,7 @@ from gis_data.crs import STORAGE_SRID
 from gis_data.photo_pairs import SAME_SPOT_M, PhotoAt, distance_m, group_spots
 from maps import progress_map, static_map, style
 from server import supervision_rules
-from server.errors import Forbidden, NotFound
 from server.models import Project, User
-from server.permissions import can_read_project
 from server.repositories import dashboard as repo
 from server.repositories import projects as projects_repo
 from server.repositories.projects import ProjectFilter
@@ -39,12 +37,7 @@ LETTER_STATUS_LABELS = {"proposed": "待审核", "issued": "已签发", "dismiss
 
 def visible_project(session: Session, actor: User, project_id: int) -> Project:
     """The project, if it exists and ``actor`` may see it."""
-    project = projects_repo.get_project(session, project_id)
-    if project is None:
-        raise NotFound(f"项目 {project_id} 不存在。", code="project_not_found")
-    if not can_read_project(actor, project):
-        raise Forbidden("无权查看该项目。")
-    return project
+    return projects_service.visible_project(session, actor, project_id)
 
 
 def _yuan(value: Decimal) -> str:

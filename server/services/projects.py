@@ -128,6 +128,11 @@ def _visible(session: Session, actor: User, project_id: int, *, for_update: bool
     return project
 
 
+def visible_project(session: Session, actor: User, project_id: int) -> Project:
+    """The project, if it exists (else 404) and ``actor`` may see it (else 403)."""
+    return _visible(session, actor, project_id)
+
+
 def get_project(session: Session, actor: User, project_id: int) -> ProjectRead:
     """One project the actor may see."""
     return to_read(_visible(session, actor, project_id))

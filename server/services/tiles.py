@@ -11,24 +11,29 @@ tiles of their own projects only, cached apart from everyone else's.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from geoalchemy2.shape import to_shape
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-from server.errors import BadRequest, NotFound
+from server.db.session import LookupChannel
+from server.errors import AppError, BadRequest, NotFound
 from server.models import User
-from server.permissions import ProjectScope, project_scope
+from server.permissions import ProjectScope, project_scope, reads_all_projects
 from server.repositories import projects as projects_repo
 from server.repositories import reference as reference_repo
 from server.repositories import tiles as tiles_repo
 from server.repositories.tiles import StoredTile, TileKey
+from server.security import token_digest
 from server.services.transaction import unit_of_work
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -78,6 +83,7 @@ LAYERS: dict[str, TileLayer] = {
             "各项目的用地需求地块，含最近一次核查结论；项目单位和乡镇只看到本单位/本乡镇项目的地块。",
             scoped=True,
             fields={
+                "parcel_id": "地块 id（同要素 id）",
                 "year": "年度",
                 "status": "地块状态 draft/submitted/in_batch/approved",
                 "project_code": "项目代码",
@@ -272,6 +278,21 @@ def _etag(data: bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
 
 
+def _key(address: TileAddress, scope: ProjectScope, edition_id: int | None) -> TileKey:
+    layer = address.layer
+    return TileKey(
+        layer=layer.name,
+        scope=_scope_key(scope if layer.scoped else _ALL),
+        variant=("newest" if edition_id is None else f"e{edition_id}") if layer.is_plan else "-",
+        z=address.z,
+        x=address.x,
+        y=address.y,
+    )
+
+
+_ALL = ProjectScope(all=True)
+
+
 def get_tile(
     session: Session,
     actor: User,
@@ -279,21 +300,42 @@ def get_tile(
     *,
     edition_id: int | None = None,
     memory: TileMemory,
+    only_projects: Sequence[int] | None = None,
 ) -> Tile:
-    """The MVT of a tile the actor may see, from memory, the cache table or a fresh query."""
+    """The MVT of a tile the actor may see, from memory, the cache table or a fresh query.
+
+    ``only_projects`` narrows the parcels and projects layers further (a filtered map); such tiles are
+    made afresh every time, never cached (the filters read data outside the layer's version group).
+    """
+    scope = project_scope(actor)
+    if only_projects is not None and address.layer.scoped:
+        if edition_id is not None:
+            raise BadRequest(
+                f"图层 {address.layer.name} 没有规划版本，不能指定 edition。", code="edition_not_applicable"
+            )
+        visible = _visible_project_ids(session, scope)
+        ids = list(only_projects) if visible is None else sorted(set(only_projects) & set(visible))
+        data = _render_projects_layer(session, address, ids)
+        return Tile(data, _etag(data))
+    return tile_for_scope(session, scope, address, edition_id=edition_id, memory=memory)
+
+
+def tile_for_scope(
+    session: Session,
+    scope: ProjectScope,
+    address: TileAddress,
+    *,
+    edition_id: int | None = None,
+    memory: TileMemory,
+) -> Tile:
+    """The MVT of a tile as seen with ``scope``, from memory, the cache table or a fresh query."""
     layer = address.layer
     if edition_id is not None and not layer.is_plan:
         raise BadRequest(f"图层 {layer.name} 没有规划版本，不能指定 edition。", code="edition_not_applicable")
-    scope = project_scope(actor) if layer.scoped else ProjectScope(all=True)
+    if not layer.scoped:
+        scope = _ALL
     group = tiles_repo.VERSION_GROUPS[layer.name]
-    key = TileKey(
-        layer=layer.name,
-        scope=_scope_key(scope),
-        variant=("newest" if edition_id is None else f"e{edition_id}") if layer.is_plan else "-",
-        z=address.z,
-        x=address.x,
-        y=address.y,
-    )
+    key = _key(address, scope, edition_id)
     version, cached_etag = tiles_repo.version_and_cached_etag(session, group, key)
     stored = memory.get(key, version)
     if stored is None and cached_etag is not None:
@@ -311,6 +353,41 @@ def get_tile(
                     tiles_repo.prune_tiles(session, _layers_of(group), version)
     memory.put(key, stored)
     return Tile(stored.data, stored.etag)
+
+
+async def fast_tile(
+    lookup: LookupChannel,
+    engine: AsyncEngine,
+    memory: TileMemory,
+    token: str,
+    layer: str,
+    z: str,
+    x: str,
+    y: str,
+) -> Tile | None:
+    """A tile for a user who reads every project, answered on the event loop; None to take the full route.
+
+    The full route (``server.api.tiles``) checks the login, the address and the scope in a worker
+    thread with the ORM; this does the same for the common case in one query (the token's user and the
+    layer's data version) and serves the tile from memory when it was made from that version, else
+    makes it with the same code as the full route, on this connection. It answers None (and the full
+    route then answers, with its errors) for anything else: an unknown or invalid token, a scoped user,
+    a bad address.
+    """
+    try:
+        address = parse_address(layer, z, x, y)
+    except AppError:
+        return None
+    group = tiles_repo.VERSION_GROUPS[address.layer.name]
+    found = await tiles_repo.fast_lookup(lookup, token_digest(token), group, dt.datetime.now(dt.UTC))
+    if found is None or not reads_all_projects(found.role):
+        return None
+    key = _key(address, _ALL, None)
+    stored = memory.get(key, found.version)
+    if stored is not None:
+        return Tile(stored.data, stored.etag)
+    async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as session:
+        return await session.run_sync(lambda s: tile_for_scope(s, _ALL, address, memory=memory))
 
 
 def _layers_of(group: str) -> list[str]:
@@ -339,8 +416,13 @@ def _render(
         elif not tiles_repo.edition_exists(session, edition_id):
             raise NotFound(f"规划版本 {edition_id} 不存在。", code="edition_not_found")
         return tiles_repo.plan_tile(session, layer.name, edition_id, z, x, y)
-    project_ids = _visible_project_ids(session, scope)
-    if layer.name == "parcels":
+    return _render_projects_layer(session, address, _visible_project_ids(session, scope))
+
+
+def _render_projects_layer(session: Session, address: TileAddress, project_ids: list[int] | None) -> bytes:
+    """A parcels or projects tile of the given projects (None: every project)."""
+    z, x, y = address.z, address.x, address.y
+    if address.layer.name == "parcels":
         return tiles_repo.parcels_tile(session, z, x, y, project_ids=project_ids)
     return tiles_repo.projects_tile(session, z, x, y, project_ids=project_ids)
 

@@ -424,3 +424,73 @@ def test_one_version_bump_per_transaction(connection):
     with connection.begin_nested():  # a savepoint of the same transaction: already bumped
         connection.execute(text("UPDATE land_checks SET verdict = verdict WHERE false"))
         assert version() == v1
+
+
+def test_filtered_parcel_tiles_keep_only_the_filtered_projects(client, login, land_data):
+    headers = login("admin")
+    x, y = _tile_of(106.137, 34.752, 11)
+    own, other = land_data["own"], land_data["other"]
+    everything = set(_ids(_get(client, headers, "parcels", 11, x, y).content, "parcels"))
+    assert set(land_data["own_ids"].values()) | set(land_data["other_ids"].values()) <= everything
+
+    only_own = _get(client, headers, "parcels", 11, x, y, q=own.code)
+    assert only_own.status_code == 200
+    own_codes = {f["properties"]["project_code"] for f in _decode(only_own.content)["parcels"]["features"]}
+    assert own_codes == {own.code}
+    assert set(land_data["own_ids"].values()) <= set(_ids(only_own.content, "parcels"))
+    only_other = _get(client, headers, "parcels", 11, x, y, q=other.code)
+    other_ids = set(_ids(only_other.content, "parcels"))
+    assert set(land_data["other_ids"].values()) <= other_ids
+    assert not other_ids & set(land_data["own_ids"].values())
+    # The unit sees only its own projects' parcels, filtered or not.
+    unit = login("unit")
+    assert _ids(_get(client, unit, "parcels", 11, x, y, q=other.code).content, "parcels") == []
+
+    bad = _get(client, headers, "parcels", 11, x, y, progress_status="late")
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "validation_error"
+    unknown = _get(client, headers, "parcels", 11, x, y, township_id=999999)
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "unknown_township"
+
+
+def test_parcel_and_project_popups(client, login, land_data):
+    admin = login("admin")
+    parcel_id = land_data["own_ids"]["OWN-1"]
+    r = client.get(f"/api/v1/map/parcels/{parcel_id}/popup.html", headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    assert "OWN-1" in r.text and "报批状态" in r.text and land_data["own"].name in r.text
+    assert 'class="sw-badge"' in r.text
+
+    project = land_data["own"]
+    r = client.get(f"/api/v1/map/projects/{project.id}/popup.html", headers=admin)
+    assert r.status_code == 200
+    for word in (project.name, "总投资", "包抓县级领导", "最近督查", "未整改问题", f"/projects/{project.id}"):
+        assert word in r.text
+
+    unit = login("unit")
+    other_parcel = land_data["other_ids"]["OTHER-1"]
+    assert client.get(f"/api/v1/map/parcels/{other_parcel}/popup.html", headers=unit).status_code == 403
+    other = land_data["other"].id
+    assert client.get(f"/api/v1/map/projects/{other}/popup.html", headers=unit).status_code == 403
+    for path, code in (
+        ("/api/v1/map/parcels/99999999/popup.html", "parcel_not_found"),
+        ("/api/v1/map/projects/99999999/popup.html", "project_not_found"),
+    ):
+        missing = client.get(path, headers=admin)
+        assert missing.status_code == 404
+        assert missing.json()["code"] == code
+    assert client.get("/api/v1/map/parcels/0/popup.html", headers=admin).status_code == 422
+    assert client.get(f"/api/v1/map/parcels/{parcel_id}/popup.html").status_code == 401
+
+
+def test_county_page_draws_parcels_from_tiles_and_fetches_popups(client, login, land_data):
+    admin = login("admin")
+    html = client.get("/api/v1/map/county.html", headers=admin).text
+    assert '"/api/v1/tiles/parcels/{z}/{x}/{y}.mvt"' in html
+    assert "OWN-1" not in html, "parcels are not written into the page"
+    assert "/api/v1/map/projects/{id}/popup.html".split("{")[0] in html
+    assert "总投资" not in html, "project popups are fetched when opened"
+    filtered = client.get("/api/v1/map/county.html", headers=admin, params={"q": land_data["own"].code}).text
+    assert f'"/api/v1/tiles/parcels/{{z}}/{{x}}/{{y}}.mvt?q={land_data["own"].code}"' in filtered

@@ -121,6 +121,23 @@ def _open_a_project_popup(frame) -> None:
     raise AssertionError("no single project marker appeared after zooming into clusters")
 
 
+def _click_a_parcel(frame) -> str:
+    """Click the middle of a parcel drawn from the vector tiles; the text of the popup that opens."""
+    paths = frame.locator(".leaflet-tile-container svg path.leaflet-interactive")
+    for index in range(min(paths.count(), 40)):
+        box = paths.nth(index).bounding_box()
+        if box is None or box["width"] < 4 or box["height"] < 4:
+            continue
+        paths.nth(index).dispatch_event(
+            "click", {"clientX": box["x"] + box["width"] / 2, "clientY": box["y"] + box["height"] / 2}
+        )
+        popup = frame.locator(".leaflet-popup .sw-popup")
+        popup.wait_for(state="visible")
+        frame.locator(".leaflet-popup .sw-popup .sw-badge").wait_for(state="visible")
+        return popup.inner_text()
+    raise AssertionError("no parcel drawn large enough to click")
+
+
 def test_map_clusters_legend_and_click_through_to_a_project(page, live_server):
     _watch_frames(page)
     _sign_in(page, live_server, "admin")
@@ -148,8 +165,16 @@ def test_map_clusters_legend_and_click_through_to_a_project(page, live_server):
     assert tile.value.status == 200, tile.value.text()
     assert tile.value.request.headers.get("authorization", "").startswith("Bearer ")
 
+    # Parcels come from their vector tiles too (shown by default); clicking one fetches its popup.
+    frame.locator(".leaflet-tile-container svg path.leaflet-interactive").first.wait_for(state="attached")
+    parcel_popup = _click_a_parcel(frame)
+    assert "报批状态" in parcel_popup and "亩" in parcel_popup
+    frame.locator(".leaflet-popup-close-button").click()
+
+    # A project's popup is fetched when it opens (thousands of projects would not fit in the page).
     _open_a_project_popup(frame)
     popup = frame.locator(".leaflet-popup .sw-popup")
+    frame.locator(".leaflet-popup .sw-popup table").wait_for(state="visible")
     popup_text = popup.inner_text()
     page.wait_for_timeout(400)  # the popup fades in
     for word in (
