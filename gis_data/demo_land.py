@@ -60,7 +60,6 @@ LANDUSE_CLASSES = (
     ("12", "交通运输用地"),
     ("14", "绿地与开敞空间用地"),
 )
-_INTENTS = ("compliant", "outside_urban", "farmland", "redline", "parcel_overlap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,26 +406,22 @@ class _Builder:
         protected = protected.union(unary_union([d.xy.buffer(30.0) for d in clear] or [Point()]))
         blocked = [d for d in blocked if d not in clear]
         excluded = unary_union([urban.buffer(20.0), *[r.buffer(20.0) for r in redline], protected])
-        centres: list[tuple[Point, bool]] = []
+        centres: list[Point] = []
         for d in blocked:
-            centres.append((d.xy.exterior.interpolate(rng.uniform(0, d.xy.exterior.length)), True))
+            centres.append(d.xy.exterior.interpolate(rng.uniform(0, d.xy.exterior.length)))
         # Valley fields near projects and around township seats (where people farm).
         for p in sorted(self.projects, key=lambda p: p.code):
             anchor = _xy(p.site).representative_point()
             for _ in range(rng.choice((0, 0, 1))):
                 angle, dist = rng.uniform(0, 2 * math.pi), rng.uniform(500.0, 1600.0)
-                centres.append(
-                    (Point(anchor.x + dist * math.cos(angle), anchor.y + dist * math.sin(angle)), False)
-                )
+                centres.append(Point(anchor.x + dist * math.cos(angle), anchor.y + dist * math.sin(angle)))
         for name in sorted(self.seats):
             seat = self.seats[name]
             for _ in range(2):
                 angle, dist = rng.uniform(0, 2 * math.pi), rng.uniform(900.0, 2500.0)
-                centres.append(
-                    (Point(seat.x + dist * math.cos(angle), seat.y + dist * math.sin(angle)), False)
-                )
+                centres.append(Point(seat.x + dist * math.cos(angle), seat.y + dist * math.sin(angle)))
         fields: list[Polygon] = []
-        for centre, _must in centres:
+        for centre in centres:
             angle = rng.uniform(0, math.pi)
             rows, cols = rng.randint(2, 4), rng.randint(2, 3)
             w, h = rng.uniform(160.0, 320.0), rng.uniform(110.0, 220.0)
