@@ -489,7 +489,7 @@ def our_server(url: str, base: Path) -> Server:
 
 
 def install_tipg(base: Path) -> tuple[Path | None, str]:
-    """A virtualenv with tipg and uvicorn inside the benchmark's temp dir; (python, what happened)."""
+    """A virtualenv with tipg and uvicorn[standard] in the benchmark's temp dir; (python, what happened)."""
     venv = base / "tipg-venv"
     t = time.perf_counter()
     try:
@@ -505,7 +505,8 @@ def install_tipg(base: Path) -> tuple[Path | None, str]:
                 "--disable-pip-version-check",
                 "-q",
                 "tipg",
-                "uvicorn",
+                # The same server stack as ours (uvloop + httptools), so only the apps differ.
+                "uvicorn[standard]",
             ],
             capture_output=True,
             text=True,
@@ -515,7 +516,7 @@ def install_tipg(base: Path) -> tuple[Path | None, str]:
         return None, f"could not create the tipg virtualenv: {exc}"
     if pip.returncode != 0:
         tail = (pip.stderr or pip.stdout).strip().splitlines()[-5:]
-        return None, f"pip install tipg uvicorn failed (exit {pip.returncode}): {' | '.join(tail)}"
+        return None, f"pip install tipg uvicorn[standard] failed (exit {pip.returncode}): {' | '.join(tail)}"
     version = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import tipg; print(tipg.__version__)"],
         capture_output=True,

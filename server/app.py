@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile_api.router import router as mobile_router
@@ -19,10 +19,11 @@ from server.api import auth, directory, land, maps, projects, supervision, tiles
 from server.api.deps import SessionDep
 from server.api.tile_fast_path import TileFastPath
 from server.body_limit import BodySizeLimit
+from server.db.notify import AUTH_CHANNEL, TILES_CHANNEL, Listener
 from server.db.runtime import database_url
 from server.db.session import LookupChannel, make_async_engine, make_engine, make_sessionmaker
 from server.errors import install_error_handlers
-from server.services.tiles import TileMemory
+from server.services.tiles import TileFreshness, TileMemory
 from server.settings import Settings
 from server.storage import LocalBlobStore
 
@@ -44,6 +45,15 @@ def _health_router() -> APIRouter:
     return router
 
 
+def _listen_for_tile_changes(url: str, freshness: TileFreshness) -> Listener:
+    return Listener(
+        url,
+        {TILES_CHANNEL: freshness.version_notified, AUTH_CHANNEL: freshness.logins_notified},
+        on_up=freshness.start_listening,
+        on_down=freshness.stop_listening,
+    )
+
+
 def create_app(
     settings: Settings | None = None, *, session_factory: sessionmaker[Session] | None = None
 ) -> FastAPI:
@@ -54,6 +64,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
             engine: Engine | None = None
+            listener: Listener | None = None
             if session_factory is None:
                 url = stack.enter_context(database_url(settings))
                 engine = make_engine(url)
@@ -63,9 +74,18 @@ def create_app(
                 if settings.tile_fast_path:
                     app.state.async_engine = make_async_engine(url)
                     app.state.tile_lookup = LookupChannel(url)
+                    listener = app.state.tile_listener = _listen_for_tile_changes(
+                        url, app.state.tile_freshness
+                    )
+                    await listener.start()
+                    # This process's own writes show in its very next tile (others' by notification).
+                    for each in (engine, app.state.async_engine.sync_engine):
+                        event.listen(each, "commit", lambda _conn: app.state.tile_freshness.forget())
             try:
                 yield
             finally:
+                if listener is not None:
+                    await listener.stop()
                 if app.state.tile_lookup is not None:
                     await app.state.tile_lookup.close()
                 if app.state.async_engine is not None:
@@ -90,6 +110,8 @@ def create_app(
     app.state.async_engine = None
     app.state.tile_lookup = None
     app.state.tile_memory = TileMemory()
+    app.state.tile_freshness = TileFreshness()
+    app.state.tile_listener = None
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,

@@ -4,7 +4,8 @@ A map asks for dozens of tiles at once and most of them are already in memory, s
 request (routing through the nested routers, dependency injection, a worker-thread hop, an ORM login
 check and a pooled connection's pre-ping) is most of what a cached tile costs. This ASGI middleware
 answers ``GET /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`` without a query string, with a bearer token, in
-one database round trip (see :func:`server.services.tiles.fast_tile`); every other request, and any
+at most one database round trip and usually none (see :func:`server.services.tiles.fast_tile` and
+``TileFreshness``); every other request, and any
 tile request it declines (unknown token, scoped user, bad address, ``?edition=``, an error), goes to
 the app unchanged, so errors and edge cases are answered by the one full route.
 """
@@ -58,7 +59,7 @@ class TileFastPath:
             return
         try:
             tile = await tiles_service.fast_tile(
-                pool, state.async_engine, state.tile_memory, token, *match.groups()
+                pool, state.async_engine, state.tile_memory, state.tile_freshness, token, *match.groups()
             )
         except Exception:  # the full route answers (and reports) whatever went wrong
             logger.debug("tile fast path declined %s", scope["path"], exc_info=True)

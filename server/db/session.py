@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 from sqlalchemy import Engine, create_engine, make_url
@@ -36,6 +37,22 @@ def make_async_engine(url: str) -> AsyncEngine:
     )
 
 
+def asyncpg_connect_kwargs(url: str) -> dict[str, Any]:
+    """``asyncpg.connect`` arguments for a SQLAlchemy PostgreSQL URL (a unix socket as ``?host=``)."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    host = query.get("host", parsed.host)
+    port = query.get("port", parsed.port)
+    return {
+        "host": str(host) if host else None,
+        "port": int(str(port)) if port else None,
+        "user": parsed.username,
+        "password": parsed.password,
+        "database": parsed.database,
+        "server_settings": {"jit": "off"},
+    }
+
+
 class LookupChannel:
     """One asyncpg connection for single-statement lookups on the event loop, used one at a time.
 
@@ -46,18 +63,7 @@ class LookupChannel:
     """
 
     def __init__(self, url: str):
-        parsed = make_url(url)
-        query = dict(parsed.query)
-        host = query.get("host", parsed.host)
-        port = query.get("port", parsed.port)
-        self._connect_kwargs = {
-            "host": str(host) if host else None,
-            "port": int(str(port)) if port else None,
-            "user": parsed.username,
-            "password": parsed.password,
-            "database": parsed.database,
-            "server_settings": {"jit": "off"},
-        }
+        self._connect_kwargs = asyncpg_connect_kwargs(url)
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
 

@@ -275,11 +275,12 @@ class FastLookup:
 
     user_id: int
     role: str
+    expires_at: dt.datetime
     version: int
 
 
 _FAST_LOOKUP = """
-    SELECT u.id, u.role, v.version
+    SELECT u.id, u.role, t.expires_at, v.version
     FROM auth_tokens t
     JOIN users u ON u.id = t.user_id
     CROSS JOIN layer_versions v
@@ -297,7 +298,7 @@ async def fast_lookup(
     row = await channel.fetchrow(_FAST_LOOKUP, token_hash, now, group)
     if row is None:
         return None
-    return FastLookup(int(row[0]), str(row[1]), int(row[2]))
+    return FastLookup(int(row[0]), str(row[1]), row[2], int(row[3]))
 
 
 def cached_tile(session: Session, key: TileKey, version: int) -> StoredTile | None:

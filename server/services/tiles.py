@@ -219,6 +219,72 @@ class TileMemory:
         return self._bytes
 
 
+@dataclass
+class TileFreshness:
+    """What the fast path may know without asking the database, valid only while ``listening``.
+
+    The newest data version of each tile group and the logins seen recently (token hash -> role and
+    expiry), kept current by database notifications (migration 0006, server.db.notify): a new version
+    replaces the old one, any change to tokens or users forgets every login. While the notifications are
+    not heard (not connected yet, connection lost), nothing is remembered and every request asks the
+    database. ``forget`` is also called on every commit made by this process, so its own writes show in
+    its very next tile; another process's writes show once their notification arrives (milliseconds).
+    A lookup that started before a ``forget`` is not remembered (``generation``).
+    """
+
+    max_logins: int = 10_000
+    listening: bool = False
+    generation: int = 0
+    _versions: dict[str, int] = field(default_factory=dict)
+    _logins: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """Forget every version and login (the next requests ask the database)."""
+        self.generation += 1
+        self._versions.clear()
+        self._logins.clear()
+
+    def start_listening(self) -> None:
+        """Notifications are heard from now on: start remembering (from nothing)."""
+        self.forget()
+        self.listening = True
+
+    def stop_listening(self) -> None:
+        """Notifications may be missed from now on: remember nothing."""
+        self.listening = False
+        self.forget()
+
+    def version_notified(self, payload: str) -> None:
+        """A ``group:version`` notification: the group's data changed."""
+        group, _, version = payload.rpartition(":")
+        if self.listening and group and version.isdigit():
+            self._versions[group] = max(self._versions.get(group, 0), int(version))
+
+    def logins_notified(self, payload: str = "") -> None:
+        """Tokens or users changed: forget every login (versions stay: they did not change)."""
+        self.generation += 1
+        self._logins.clear()
+
+    def known(self, token_hash: str, group: str, now: dt.datetime) -> tuple[str, int] | None:
+        """(role, version) if both are known and the login has not expired."""
+        if not self.listening:
+            return None
+        login = self._logins.get(token_hash)
+        version = self._versions.get(group)
+        if login is None or version is None or login[1] <= now:
+            return None
+        return login[0], version
+
+    def remember(self, token_hash: str, found: tiles_repo.FastLookup, group: str, generation: int) -> None:
+        """Remember a lookup made at ``generation`` (ignored if anything was forgotten since)."""
+        if not self.listening or generation != self.generation:
+            return
+        if len(self._logins) >= self.max_logins:
+            self._logins.clear()
+        self._logins[token_hash] = (found.role, found.expires_at)
+        self._versions[group] = max(self._versions.get(group, 0), found.version)
+
+
 def _coordinate(name: str, value: str) -> int:
     if not _COORDINATE.fullmatch(value):
         raise BadRequest(
@@ -359,6 +425,7 @@ async def fast_tile(
     lookup: LookupChannel,
     engine: AsyncEngine,
     memory: TileMemory,
+    freshness: TileFreshness,
     token: str,
     layer: str,
     z: str,
@@ -368,9 +435,10 @@ async def fast_tile(
     """A tile for a user who reads every project, answered on the event loop; None to take the full route.
 
     The full route (``server.api.tiles``) checks the login, the address and the scope in a worker
-    thread with the ORM; this does the same for the common case in one query (the token's user and the
-    layer's data version) and serves the tile from memory when it was made from that version, else
-    makes it with the same code as the full route, on this connection. It answers None (and the full
+    thread with the ORM; this does the same for the common case: the token's user and the layer's data
+    version come from ``freshness`` (kept current by notifications) or else from one query, and the tile
+    from memory when it was made from that version, else it is made with the same code as the full
+    route. It answers None (and the full
     route then answers, with its errors) for anything else: an unknown or invalid token, a scoped user,
     a bad address.
     """
@@ -379,11 +447,20 @@ async def fast_tile(
     except AppError:
         return None
     group = tiles_repo.VERSION_GROUPS[address.layer.name]
-    found = await tiles_repo.fast_lookup(lookup, token_digest(token), group, dt.datetime.now(dt.UTC))
-    if found is None or not reads_all_projects(found.role):
+    token_hash, now = token_digest(token), dt.datetime.now(dt.UTC)
+    known = freshness.known(token_hash, group, now)
+    if known is None:
+        generation = freshness.generation
+        found = await tiles_repo.fast_lookup(lookup, token_hash, group, now)
+        if found is None:
+            return None
+        freshness.remember(token_hash, found, group, generation)
+        known = found.role, found.version
+    role, version = known
+    if not reads_all_projects(role):
         return None
     key = _key(address, _ALL, None)
-    stored = memory.get(key, found.version)
+    stored = memory.get(key, version)
     if stored is not None:
         return Tile(stored.data, stored.etag)
     async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as session:

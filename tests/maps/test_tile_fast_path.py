@@ -7,7 +7,9 @@ they read the committed demo county and restore whatever they change.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from server.app import create_app
+from server.repositories import tiles as tiles_repo
 from server.services import tiles as tiles_service
 from server.settings import Settings
 from tests.conftest import DEMO_PASSWORD
@@ -117,21 +120,83 @@ def test_same_tile_as_the_full_route_and_warm_tiles_from_memory(fast, full, serv
     assert not_modified.headers["etag"] == first.headers["etag"]
 
 
-def test_a_committed_change_shows_in_the_next_tile(fast, engine, served, project_tile):
+def _eventually(fetch, expected, *, seconds: float = 10.0):
+    """``fetch()`` until it returns ``expected`` (another process's change arrives by notification)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = fetch()
+        if got == expected or time.monotonic() > deadline:
+            return got
+        time.sleep(0.02)
+
+
+def _rename(engine: Engine, pid: int, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE projects SET name = :name WHERE id = :id"), {"id": pid, "name": name})
+
+
+def test_own_writes_show_in_the_very_next_tile(fast, served, project_tile):
     pid, name, path = project_tile
     headers = _token(fast, "admin")
     assert _names(fast.get(path, headers=headers).content)[pid] == name
+    assert fast.app.state.tile_freshness.listening
     try:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE projects SET name = name || '（改）' WHERE id = :id"), {"id": pid})
-        changed = fast.get(path, headers=headers)
-        assert changed.status_code == 200
+        r = fast.patch(f"/api/v1/projects/{pid}", json={"name": name + "（改）"}, headers=headers)
+        assert r.status_code == 200, r.text
+        changed = fast.get(path, headers=headers)  # no waiting: this process made the change
         assert _names(changed.content)[pid] == name + "（改）"
-        assert served["fast"] == 2
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE projects SET name = :name WHERE id = :id"), {"id": pid, "name": name})
+        fast.patch(f"/api/v1/projects/{pid}", json={"name": name}, headers=headers)
     assert _names(fast.get(path, headers=headers).content)[pid] == name
+    assert served["fast"] == 3
+
+
+def test_another_process_change_arrives_by_notification(fast, engine, monkeypatch, project_tile):
+    pid, name, path = project_tile
+    headers = _token(fast, "admin")
+    lookups = {"n": 0}
+    fast_lookup = tiles_repo.fast_lookup
+
+    async def counting_lookup(*args, **kwargs):
+        lookups["n"] += 1
+        return await fast_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(tiles_repo, "fast_lookup", counting_lookup)
+    first = fast.get(path, headers=headers).content  # made (and maybe stored: a commit) ...
+    assert fast.get(path, headers=headers).content == first  # ... so looked up again here
+    lookups["n"] = 0
+    assert fast.get(path, headers=headers).content == first
+    assert fast.get(path, headers=headers).content == first
+    assert lookups["n"] == 0, "a known login and version need no database round trip"
+    try:
+        _rename(engine, pid, name + "（改）")
+        got = _eventually(lambda: _names(fast.get(path, headers=headers).content)[pid], name + "（改）")
+        assert got == name + "（改）"
+    finally:
+        _rename(engine, pid, name)
+    assert _eventually(lambda: _names(fast.get(path, headers=headers).content)[pid], name) == name
+
+
+def test_without_notifications_every_tile_asks_the_database(fast, engine, project_tile):
+    pid, name, path = project_tile
+    headers = _token(fast, "admin")
+    freshness = fast.app.state.tile_freshness
+    assert fast.get(path, headers=headers).status_code == 200
+    # The listening connection drops (database restart, network): nothing is trusted until it is back.
+    fast.portal.call(_drop, fast.app.state.tile_listener)
+    assert _eventually(lambda: freshness.listening, False) is False
+    try:
+        _rename(engine, pid, name + "（改）")
+        # Not listening: the very next tile sees the change, no notification needed.
+        assert _names(fast.get(path, headers=headers).content)[pid] == name + "（改）"
+    finally:
+        _rename(engine, pid, name)
+    assert _names(fast.get(path, headers=headers).content)[pid] == name
+    assert _eventually(lambda: freshness.listening, True) is True, "the listener reconnects"
+
+
+async def _drop(listener) -> None:
+    listener.drop_connection()
 
 
 def test_a_revoked_login_is_refused_at_once(fast, served, project_tile):
@@ -169,3 +234,40 @@ def test_scoped_users_and_bad_addresses_take_the_full_route(fast, full, served, 
     edition = fast.get("/api/v1/tiles/projects/3/1/1.mvt?edition=1", headers=admin)
     assert edition.json()["code"] == "edition_not_applicable"
     assert served["fast"] == 0
+
+
+def _lookup(role: str = "leader", *, hours: float = 1.0, version: int = 7) -> tiles_repo.FastLookup:
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+    return tiles_repo.FastLookup(user_id=1, role=role, expires_at=expires, version=version)
+
+
+def test_freshness_remembers_only_what_it_may():
+    fresh = tiles_service.TileFreshness()
+    now = dt.datetime.now(dt.UTC)
+    fresh.remember("t", _lookup(), "parcels", fresh.generation)
+    assert fresh.known("t", "parcels", now) is None, "nothing is remembered before listening"
+
+    fresh.start_listening()
+    generation = fresh.generation
+    fresh.remember("t", _lookup(), "parcels", generation)
+    assert fresh.known("t", "parcels", now) == ("leader", 7)
+    assert fresh.known("t", "plan", now) is None
+    assert fresh.known("t", "parcels", now + dt.timedelta(hours=2)) is None, "an expired login"
+
+    fresh.version_notified("parcels:9")
+    assert fresh.known("t", "parcels", now) == ("leader", 9)
+    fresh.remember("t", _lookup(version=8), "parcels", fresh.generation)
+    assert fresh.known("t", "parcels", now) == ("leader", 9), "versions never go back"
+
+    # A lookup that started before a logout is not remembered.
+    stale = fresh.generation
+    fresh.logins_notified("auth_tokens")
+    fresh.remember("t", _lookup(), "parcels", stale)
+    assert fresh.known("t", "parcels", now) is None
+
+    fresh.remember("t", _lookup(), "parcels", fresh.generation)
+    fresh.stop_listening()
+    assert fresh.known("t", "parcels", now) is None
+    fresh.version_notified("parcels:12")
+    fresh.start_listening()
+    assert fresh.known("t", "parcels", now) is None, "listening again starts from nothing"

@@ -490,7 +490,7 @@ def test_county_page_draws_parcels_from_tiles_and_fetches_popups(client, login, 
     html = client.get("/api/v1/map/county.html", headers=admin).text
     assert '"/api/v1/tiles/parcels/{z}/{x}/{y}.mvt"' in html
     assert "OWN-1" not in html, "parcels are not written into the page"
-    assert "/api/v1/map/projects/{id}/popup.html".split("{")[0] in html
+    assert "/api/v1/map/projects/" in html
     assert "总投资" not in html, "project popups are fetched when opened"
     filtered = client.get("/api/v1/map/county.html", headers=admin, params={"q": land_data["own"].code}).text
     assert f'"/api/v1/tiles/parcels/{{z}}/{{x}}/{{y}}.mvt?q={land_data["own"].code}"' in filtered
