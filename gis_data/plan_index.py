@@ -12,7 +12,10 @@ Pure: no database, no web framework; geometries come in as WKB or shapely object
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +37,33 @@ class GroupOverlap:
     layer: str
     class_code: str | None
     area_m2: float
+
+
+#: Pairs to intersect at or above which the work is shared by the cores (GEOS runs without the GIL).
+PARALLEL_PAIRS = 512
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="plan-overlay")
+        return _POOL
+
+
+def _intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``area(intersection(a[i], b[i]))`` for every pair; large batches split over the cores."""
+    if len(a) < PARALLEL_PAIRS or _WORKERS == 1:
+        return shapely.area(shapely.intersection(a, b))
+    bounds = np.linspace(0, len(a), _WORKERS + 1).astype(int)
+    parts = [
+        _pool().submit(lambda lo, hi: shapely.area(shapely.intersection(a[lo:hi], b[lo:hi])), lo, hi)
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return np.concatenate([part.result() for part in parts])
 
 
 class PlanIndex:
@@ -93,7 +123,7 @@ class PlanIndex:
         crossing = ~(inside | around)
         area[inside] = self._areas[piece[inside]]
         area[around] = shapely.area(parcel_geoms[around])
-        area[crossing] = shapely.area(shapely.intersection(piece_geoms[crossing], parcel_geoms[crossing]))
+        area[crossing] = _intersection_areas(piece_geoms[crossing], parcel_geoms[crossing])
         groups = len(self._groups)
         key = which.astype(np.int64) * groups + self._group[piece]
         unique, position = np.unique(key, return_inverse=True)

@@ -74,3 +74,22 @@ def test_overlap_geometry_and_empty_cases():
     assert index.vertices == 20 and len(index) == 4 and index.nbytes > 0
     with pytest.raises(ValueError):
         PlanIndex(["farmland"], [], pieces[:1])
+
+
+def test_large_batches_shared_over_threads_give_the_same_areas(monkeypatch):
+    from gis_data import plan_index
+
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(0, 5000, (400, 2))
+    pieces = [shapely.Point(x, y).buffer(40, quad_segs=8) for x, y in centres]
+    index = PlanIndex(["farmland"] * len(pieces), [None] * len(pieces), pieces)
+    parcels = [shapely.Point(x + 30, y).buffer(35, quad_segs=4) for x, y in centres]
+    monkeypatch.setattr(plan_index, "_WORKERS", 1)
+    serial = index.overlaps(parcels)
+    monkeypatch.setattr(plan_index, "_WORKERS", 3)
+    monkeypatch.setattr(plan_index, "PARALLEL_PAIRS", 16)
+    shared = index.overlaps(parcels)
+    assert len(serial) == len(shared) >= 400
+    assert [(o.index, o.layer) for o in serial] == [(o.index, o.layer) for o in shared]
+    assert [o.area_m2 for o in serial] == [o.area_m2 for o in shared]
+    assert sum(o.area_m2 > 0 for o in shared) >= 400
