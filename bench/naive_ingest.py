@@ -2,18 +2,19 @@
 
 * ``naive_router``: ``POST /mobile/bench-naive/v1/inspections/{id}/photos``, same form and receipts
   as the real ``/mobile/v1`` endpoint (the ``/mobile/`` prefix gives it the same body-size limit),
-  with the pixel work done the naive way: the upload is read whole into memory
+  with the pixel work done the naive way: the upload is parsed by FastAPI and read whole into memory
   (``await file.read()``), hashed from memory, fully decoded with Pillow, turned upright and
   converted to RGB, and each derivative (the product's sizes, 320 and 1000 px) is resized from full
-  resolution with LANCZOS.  Everything else is the project's own code, so the comparison isolates the
-  pipeline: the
-  same header/EXIF read and pixel limit, the same phash (from the 320 px derivative), the same
-  durable writes (fsync) of original and derivatives, the same rows, verdict and audit in the same
-  database.  That is done by routing ``evidence.make_derivatives`` for the files this endpoint
-  staged (and only those) to :func:`naive_derivatives`, in the benchmark's server process only.
-* ``floor_router``: ``POST /mobile/bench-floor/v1/photos``: the bytes only: the same multipart
-  parsing, then ``evidence.stream_to_staging`` (SHA-256 while copying) and ``store.put_file`` (fsync,
-  rename, fsync of the directory).  No login, no decoding, no database: what every upload costs anyway.
+  resolution with LANCZOS.  Everything else is the project's own code, so the comparison isolates
+  the pipeline: the same header/EXIF read and pixel limit, the same phash (from the 320 px
+  derivative), the same durable writes (fsync) of original and derivatives, the same rows, verdict
+  and audit in the same database.  That is done by routing ``evidence.make_derivatives`` for the
+  files this endpoint staged (and only those) to :func:`naive_derivatives`, in the benchmark's
+  server process only.
+* ``floor_router``: ``POST /mobile/bench-floor/v1/photos``: the bytes only, received exactly as the
+  product receives them (``mobile_api.router.photo_form``: the body parsed as it streams in, SHA-256
+  and writes in 1 MiB batches), then ``store.put_file`` (fsync, rename, fsync of the directory).
+  No login, no decoding, no database: what every upload costs anyway.
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ import hashlib
 import io
 import json
 import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from PIL import Image, ImageOps
 
-from mobile_api.router import PhotoMetaIn, StoreDep, _rules, _safe_filename
+from mobile_api.router import PhotoFormDep, PhotoMetaIn, StoreDep, _rules, _safe_filename
 from server.api.deps import CurrentUser, SessionDep, SettingsDep
 from server.services import evidence
 
@@ -130,29 +130,27 @@ async def upload_naive(
 
 
 @floor_router.post("/photos")
-async def upload_floor(
-    settings: SettingsDep,
-    store: StoreDep,
-    photos: Annotated[list[UploadFile], File()],
-    meta: Annotated[str, Form()],
-) -> dict[str, Any]:
+async def upload_floor(form: PhotoFormDep, store: StoreDep) -> dict[str, Any]:
     """Hash and store the bytes durably, nothing else."""
-    items = [PhotoMetaIn.model_validate(x) for x in json.loads(meta)]
+    items = [PhotoMetaIn.model_validate(x) for x in json.loads(form.fields["meta"])]
 
     def process() -> list[dict[str, Any]]:
         receipts = []
-        for upload, item in zip(photos, items, strict=True):
-            upload.file.seek(0)
-            staged, size, sha, too_large = evidence.stream_to_staging(
-                store, upload.file, limit=settings.max_photo_bytes
-            )
-            if too_large:
-                Path(staged).unlink(missing_ok=True)
-                receipts.append({"photo_id": item.photo_id, "received": False, "code": "file_too_large"})
+        for (part, writer), item in zip(form.writers("photos"), items, strict=True):
+            incoming = writer.finish(photo_id=item.photo_id, filename=part.filename, device_fix=None)
+            if incoming.refusal is not None or incoming.staged is None:
+                code = incoming.refusal.code if incoming.refusal else "empty_file"
+                receipts.append({"photo_id": item.photo_id, "received": False, "code": code})
                 continue
-            store.put_file(sha, staged)
+            store.put_file(incoming.sha256, incoming.staged)
             receipts.append(
-                {"photo_id": item.photo_id, "received": True, "code": None, "sha256": sha, "size_bytes": size}
+                {
+                    "photo_id": item.photo_id,
+                    "received": True,
+                    "code": None,
+                    "sha256": incoming.sha256,
+                    "size_bytes": incoming.size,
+                }
             )
         return receipts
 

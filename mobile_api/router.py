@@ -260,8 +260,8 @@ async def upload_photos(
     items = _photo_items(form)
     rules = _rules(request.app.state.settings)
 
-    def process() -> list[dict[str, Any]]:
-        incoming = [
+    def incoming() -> list[evidence.IncomingPhoto]:
+        return [
             staging.finish(
                 photo_id=item.photo_id,
                 filename=_safe_filename(part.filename),
@@ -269,16 +269,26 @@ async def upload_photos(
             )
             for (part, staging), item in zip(form.writers("photos"), items, strict=True)
         ]
+
+    def process() -> list[dict[str, Any]]:
+        photos = incoming()
         # Looked up (and permission-checked) once per batch, not once per photo.
         inspection = evidence.own_inspection(session, user, inspection_id)
         return [
             evidence.receive_photo(
-                session, user, inspection_id, item, store=store, rules=rules, inspection=inspection
+                session, user, inspection_id, photo, store=store, rules=rules, inspection=inspection
             ).as_dict()
-            for item in incoming
+            for photo in photos
         ]
 
-    receipts = await run_in_threadpool(process)
+    if all(staging.refusal is not None for _part, staging in form.writers("photos")):
+        # Every file was refused from its own first bytes (a pixel bomb, too large): nothing was
+        # written, nothing to look up, so the answer needs no worker thread and no database.
+        return _batch_answer(inspection_id, [evidence.refused_receipt(p).as_dict() for p in incoming()])
+    return _batch_answer(inspection_id, await run_in_threadpool(process))
+
+
+def _batch_answer(inspection_id: uuid.UUID, receipts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "inspection_id": str(inspection_id),
         "receipts": receipts,
