@@ -12,6 +12,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gis_data import demo as demo_data
 from server.domain import Role
 from server.models import CheckPlan, Inspection, LeaderMeeting, Problem, Project, User
 from server.repositories import supervision as repo
@@ -46,7 +47,10 @@ def load_history(session: Session, *, today: dt.date, store: LocalBlobStore) -> 
     admin = next(u for u in users if u.role == Role.ADMIN)
     inspector = next(u for u in users if u.role == Role.INSPECTOR)
     leaders = [u for u in users if u.role == Role.LEADER]
-    months = [dt.date(today.year, m, 1) for m in range(1, today.month)]
+    # The months of the demo list year already over (all twelve once that year has passed).
+    year = demo_data.LIST_YEAR
+    last = 12 if today.year > year else today.month - 1 if today.year == year else 0
+    months = [dt.date(demo_data.LIST_YEAR, m, 1) for m in range(1, last + 1)]
     with unit_of_work(session):
         for month in months:
             supervision.refresh_statuses(session, month)
