@@ -93,6 +93,47 @@ class LocalBlobStore:
             handle.write(data)
         return self.put_file(key, path)
 
+    def put_together(self, files: dict[str, Path | bytes]) -> None:
+        """Store several objects durably with one directory sync per directory (a photo and its derivatives).
+
+        Each new object's data is fsynced, all are renamed into place, then each directory they went
+        into is fsynced once: as durable as ``put_file`` one by one, with fewer journal commits.
+        Objects already stored are left as they are (their staged source is removed).
+        """
+        moves: list[tuple[Path, Path]] = []
+        try:
+            for key, source in files.items():
+                target = self.path(key)
+                if isinstance(source, bytes):
+                    if target.exists():
+                        continue
+                    handle, staged = self.staging_file()
+                    with handle:
+                        handle.write(source)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                else:
+                    staged = source
+                    if target.exists():
+                        with contextlib.suppress(FileNotFoundError):
+                            staged.unlink()
+                        continue
+                    with staged.open("rb") as handle:
+                        os.fsync(handle.fileno())
+                moves.append((staged, target))
+        except BaseException:
+            for staged, _target in moves:
+                with contextlib.suppress(FileNotFoundError):
+                    staged.unlink()
+            raise
+        directories: dict[Path, None] = {}
+        for staged, target in moves:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+            directories[target.parent] = None
+        for directory in directories:
+            _fsync_dir(directory)
+
     def exists(self, key: str) -> bool:
         """Whether ``key`` is stored."""
         return self.path(key).exists()

@@ -478,9 +478,10 @@ def receive_photo(
             size_bytes=item.size,
         )
     # Durable before acknowledged: derivatives and original are fsynced in place before the rows commit.
-    for size, data in derivatives.items():
-        store.put_bytes(f"{item.sha256}.w{size}", data)
-    store.put_file(item.sha256, item.staged)
+    # The derivatives sit beside the original (same directory): one directory sync covers all three.
+    store.put_together(
+        {**{f"{item.sha256}.w{size}": data for size, data in derivatives.items()}, item.sha256: item.staged}
+    )
     fix = item.device_fix
     if fix is None and inspection.device_lat is not None and inspection.device_lon is not None:
         fix = DeviceFix(

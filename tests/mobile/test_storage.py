@@ -59,3 +59,21 @@ def test_sweep_removes_only_orphans(store, session):
     result = evidence.sweep_orphans(session, store, older_than_s=24 * 3600)
     assert result == {"orphans_removed": 1, "staging_removed": 1}
     assert not store.exists(key)
+
+
+def test_put_together_stores_a_photo_and_its_derivatives(store, monkeypatch):
+    import server.storage as storage
+
+    data = b"original photo bytes"
+    key = hashlib.sha256(data).hexdigest()
+    synced_dirs = []
+    real = storage._fsync_dir
+    monkeypatch.setattr(storage, "_fsync_dir", lambda path: (synced_dirs.append(path), real(path)))
+    store.put_together({f"{key}.w320": b"thumb", f"{key}.w1000": b"preview", key: _staged(store, data)})
+    stored = [store.path(k).read_bytes() for k in (key, f"{key}.w320", f"{key}.w1000")]
+    assert stored == [data, b"thumb", b"preview"]
+    assert synced_dirs == [store.path(key).parent]  # one directory sync for the three
+    again = _staged(store, data)
+    store.put_together({f"{key}.w320": b"other", key: again})  # already stored: left as they are
+    assert not again.exists() and store.path(f"{key}.w320").read_bytes() == b"thumb"
+    assert list(store.staging.glob("up-*")) == []
