@@ -30,6 +30,7 @@ import folium
 import geopandas as gpd
 from branca.element import MacroElement
 from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -165,14 +166,17 @@ class MarkerBatch(MacroElement):
     """Many markers added in one loop to the parent (a cluster group or a feature group).
 
     Each item: ``lat, lon, color, rank, size, shape`` ('dot' or 'square'), ``title``, optional ``popup``
-    (escaped HTML) or ``popup_url`` (an HTML fragment fetched with the login when first opened) and ``id``.
+    (escaped HTML) and ``id``. Without ``popup``, a ``popup_url`` given to the batch (``{id}`` filled in)
+    is fetched with the login when the popup first opens. Non-ASCII text goes into the page as UTF-8,
+    not ``\\u`` escapes (a third of the bytes for Chinese names).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function (group) {
-            {{ this.items|tojson }}.forEach(function (p) {
+            var popupUrl = {{ this.popup_url|tojson }};
+            {{ this.items_json }}.forEach(function (p) {
                 var marker = L.marker([p.lat, p.lon], {
                     icon: L.divIcon({
                         className: "sw-marker-icon",
@@ -189,11 +193,12 @@ class MarkerBatch(MacroElement):
                 });
                 if (p.popup) {
                     marker.bindPopup(p.popup, {maxWidth: 340, minWidth: 240});
-                } else if (p.popup_url) {
+                } else if (popupUrl) {
                     marker.bindPopup('<div class="sw-popup">加载中…</div>', {maxWidth: 340, minWidth: 240});
                     marker.on("popupopen", function () {
                         if (marker.swLoaded) { return; }
-                        swFetchText(p.popup_url, {{ this.auth_storage_key|tojson }})
+                        swFetchText(popupUrl.replace("{id}", encodeURIComponent(p.id)),
+                                    {{ this.auth_storage_key|tojson }})
                             .then(function (html) { marker.swLoaded = true; marker.setPopupContent(html); })
                             .catch(function () {
                                 marker.setPopupContent(
@@ -208,10 +213,18 @@ class MarkerBatch(MacroElement):
         """
     )
 
-    def __init__(self, items: list[dict[str, Any]], *, auth_storage_key: str = "sitewatch-token"):
+    def __init__(
+        self,
+        items: list[dict[str, Any]],
+        *,
+        auth_storage_key: str = "sitewatch-token",
+        popup_url: str | None = None,
+    ):
         super().__init__()
         self._name = "MarkerBatch"
         self.items = items
+        self.items_json = htmlsafe_json_dumps(items, ensure_ascii=False)
+        self.popup_url = popup_url
         self.auth_storage_key = auth_storage_key
 
 
@@ -681,11 +694,7 @@ def county_map(
                 "size": 18,
                 "shape": "dot",
                 "title": f"{row['name']}（{s.label}）",
-                **(
-                    {"popup_url": options.project_popup_url.format(id=int(row["id"]))}
-                    if options.project_popup_url
-                    else {"popup": project_popup_html(row, options=options)}
-                ),
+                **({} if options.project_popup_url else {"popup": project_popup_html(row, options=options)}),
                 "id": int(row["id"]),
             }
         )
@@ -700,7 +709,9 @@ def county_map(
             "spiderfyOnMaxZoom": True,
         },
     )
-    MarkerBatch(items, auth_storage_key=options.auth_storage_key).add_to(cluster)
+    MarkerBatch(items, auth_storage_key=options.auth_storage_key, popup_url=options.project_popup_url).add_to(
+        cluster
+    )
     cluster.add_to(m)
     if photos_d is not None and not photos_d.empty:
         _photo_layer(m, photos_d, options=options, show=False)

@@ -114,7 +114,8 @@ def _asset_urls(html: str) -> list[str]:
 def _items(html: str) -> list[dict]:
     """The marker items the page adds (MarkerBatch writes them as one JSON array per batch)."""
     items = []
-    for match in re.finditer(r"\(function \(group\) \{\s*(\[.*?\])\.forEach", html, re.S):
+    pattern = r"\(function \(group\) \{\s*var popupUrl = .*?;\s*(\[.*?\])\.forEach"
+    for match in re.finditer(pattern, html, re.S):
         items += json.loads(match.group(1))
     return items
 
@@ -406,3 +407,14 @@ def test_gcj02_conversion_in_the_crs_module_leaves_lines_and_polygons_valid():
     shifted = crs.wgs84_to_gcj02(polygon)
     assert shifted.is_valid and shifted.area == pytest.approx(polygon.area, rel=1e-3)
     assert crs.wgs84_to_gcj02(Point(0.0, 51.5)).equals(Point(0.0, 51.5))  # outside China: unchanged
+
+
+def test_lazy_popups_and_chinese_written_as_utf8():
+    projects = _projects()
+    options = progress_map.MapOptions(project_popup_url="/api/v1/map/projects/{id}/popup.html")
+    html = progress_map.to_html(progress_map.county_map(projects, options=options))
+    items = _items(html)
+    assert len(items) == len(projects)
+    assert all("popup" not in item for item in items)
+    assert 'var popupUrl = "/api/v1/map/projects/{id}/popup.html";' in html
+    assert projects["name"].iloc[0] in html, "names are written as UTF-8, not \\u escapes"
