@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -93,12 +93,18 @@ class LocalBlobStore:
             handle.write(data)
         return self.put_file(key, path)
 
-    def put_together(self, files: dict[str, Path | bytes]) -> None:
+    def sync_staged(self, source: Path) -> None:
+        """Make a staged file's data durable now (``put_together(..., synced=...)`` then skips it)."""
+        with source.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+    def put_together(self, files: dict[str, Path | bytes], *, synced: Collection[str] = ()) -> None:
         """Store several objects durably with one directory sync per directory (a photo and its derivatives).
 
-        Each new object's data is fsynced, all are renamed into place, then each directory they went
-        into is fsynced once: as durable as ``put_file`` one by one, with fewer journal commits.
-        Objects already stored are left as they are (their staged source is removed).
+        Each new object's data is fsynced (unless its key is in ``synced``: already done with
+        :meth:`sync_staged`), all are renamed into place, then each directory they went into is
+        fsynced once: as durable as ``put_file`` one by one, with fewer journal commits.  Objects
+        already stored are left as they are (their staged source is removed).
         """
         moves: list[tuple[Path, Path]] = []
         try:
@@ -118,8 +124,8 @@ class LocalBlobStore:
                         with contextlib.suppress(FileNotFoundError):
                             staged.unlink()
                         continue
-                    with staged.open("rb") as handle:
-                        os.fsync(handle.fileno())
+                    if key not in synced:
+                        self.sync_staged(staged)
                 moves.append((staged, target))
         except BaseException:
             for staged, _target in moves:

@@ -455,7 +455,13 @@ def receive_photo(
         return Receipt(item.photo_id, "rejected", "empty_file", "文件为空。")
     try:
         meta = read_photo_metadata(item.staged, max_pixels=rules.max_pixels)
-        derivatives, phash = pixel_pool().submit(_pixel_work, item.staged, rules.max_pixels).result()
+        pixels = pixel_pool().submit(_pixel_work, item.staged, rules.max_pixels)
+        # While the pixel threads work, make the original's bytes durable (disk time, not CPU).
+        try:
+            store.sync_staged(item.staged)
+        except OSError as exc:  # the disk's fault, not the photo's: an error (500), never a receipt
+            raise RuntimeError(f"could not sync the staged upload of photo {item.photo_id}") from exc
+        derivatives, phash = pixels.result()
     except PhotoRejected as rejected:
         _drop(item)
         return Receipt(
@@ -480,7 +486,8 @@ def receive_photo(
     # Durable before acknowledged: derivatives and original are fsynced in place before the rows commit.
     # The derivatives sit beside the original (same directory): one directory sync covers all three.
     store.put_together(
-        {**{f"{item.sha256}.w{size}": data for size, data in derivatives.items()}, item.sha256: item.staged}
+        {**{f"{item.sha256}.w{size}": data for size, data in derivatives.items()}, item.sha256: item.staged},
+        synced=(item.sha256,),
     )
     fix = item.device_fix
     if fix is None and inspection.device_lat is not None and inspection.device_lon is not None:

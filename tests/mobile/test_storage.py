@@ -77,3 +77,14 @@ def test_put_together_stores_a_photo_and_its_derivatives(store, monkeypatch):
     store.put_together({f"{key}.w320": b"other", key: again})  # already stored: left as they are
     assert not again.exists() and store.path(f"{key}.w320").read_bytes() == b"thumb"
     assert list(store.staging.glob("up-*")) == []
+
+
+def test_put_together_skips_what_was_synced_already(store, monkeypatch):
+    data = b"another original"
+    key = hashlib.sha256(data).hexdigest()
+    staged = _staged(store, data)
+    store.sync_staged(staged)
+    synced = []
+    monkeypatch.setattr(store, "sync_staged", lambda path: synced.append(path))
+    store.put_together({f"{key}.w320": b"thumb", key: staged}, synced=(key,))
+    assert synced == [] and store.path(key).read_bytes() == data  # the bytes thumb was synced inline
