@@ -299,3 +299,18 @@ def test_preview_size_and_the_former_size(client, inspector, project_id, setting
     store.path(f"{sha}.w1000").rename(store.path(f"{sha}.w1280"))
     r = client.get(f"/mobile/v1/photos/{pid}", params={"size": 1000}, headers=inspector)
     assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (1000, 750)
+
+
+def test_start_up_warms_the_photo_pipeline(client):
+    import gc
+    import os
+    import sys
+    import threading
+
+    from server.services import evidence
+
+    # The client fixture ran the app's lifespan: SciPy (phash) is loaded, start-up objects are frozen.
+    assert "scipy.fftpack" in sys.modules
+    assert gc.get_freeze_count() > 0
+    nice = evidence.pixel_pool().submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert nice.result() == evidence.PIXEL_NICE  # pixel work yields the CPU to the event loop
