@@ -39,8 +39,8 @@ class GroupOverlap:
     area_m2: float
 
 
-#: Pairs to intersect at or above which the work is shared by the cores (GEOS runs without the GIL).
-PARALLEL_PAIRS = 512
+#: Parcels per call at or above which the work is shared by the cores (GEOS runs without the GIL).
+PARALLEL_PARCELS = 8
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -52,18 +52,6 @@ def _pool() -> ThreadPoolExecutor:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="plan-overlay")
         return _POOL
-
-
-def _intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``area(intersection(a[i], b[i]))`` for every pair; large batches split over the cores."""
-    if len(a) < PARALLEL_PAIRS or _WORKERS == 1:
-        return shapely.area(shapely.intersection(a, b))
-    bounds = np.linspace(0, len(a), _WORKERS + 1).astype(int)
-    parts = [
-        _pool().submit(lambda lo, hi: shapely.area(shapely.intersection(a[lo:hi], b[lo:hi])), lo, hi)
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-    ]
-    return np.concatenate([part.result() for part in parts])
 
 
 class PlanIndex:
@@ -104,10 +92,24 @@ class PlanIndex:
 
     def overlaps(self, parcels: Sequence[BaseGeometry]) -> list[GroupOverlap]:
         """Area of each parcel in each layer/class group it touches (a group touched only along its
-        boundary comes back with 0 m2, as ``ST_Intersects`` + ``ST_Area(ST_Intersection)`` gives)."""
+        boundary comes back with 0 m2, as ``ST_Intersects`` + ``ST_Area(ST_Intersection)`` gives).
+
+        Many parcels at once are shared out over the cores, in order."""
         geoms = np.asarray(parcels, dtype=object)
         if not len(geoms) or not len(self._pieces):
             return []
+        if len(geoms) < PARALLEL_PARCELS or _WORKERS == 1:
+            return self._overlaps(geoms, 0)
+        bounds = np.linspace(0, len(geoms), _WORKERS + 1).astype(int)
+        parts = [
+            _pool().submit(self._overlaps, geoms[lo:hi], int(lo))
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+            if hi > lo
+        ]
+        return [row for part in parts for row in part.result()]
+
+    def _overlaps(self, geoms: np.ndarray, offset: int) -> list[GroupOverlap]:
+        """``overlaps`` of ``geoms``, numbered from ``offset``."""
         # Prepared parcels make the tree's intersects test and the two containment tests cheap.
         shapely.prepare(geoms)
         try:
@@ -123,7 +125,7 @@ class PlanIndex:
         crossing = ~(inside | around)
         area[inside] = self._areas[piece[inside]]
         area[around] = shapely.area(parcel_geoms[around])
-        area[crossing] = _intersection_areas(piece_geoms[crossing], parcel_geoms[crossing])
+        area[crossing] = shapely.area(shapely.intersection(piece_geoms[crossing], parcel_geoms[crossing]))
         groups = len(self._groups)
         key = which.astype(np.int64) * groups + self._group[piece]
         unique, position = np.unique(key, return_inverse=True)
@@ -131,7 +133,7 @@ class PlanIndex:
         out = []
         for k, total in zip(unique.tolist(), sums.tolist(), strict=True):
             layer, code = self._groups[k % groups]
-            out.append(GroupOverlap(k // groups, layer, code, float(total)))
+            out.append(GroupOverlap(offset + k // groups, layer, code, float(total)))
         return out
 
     def overlap_geometry(self, parcel: BaseGeometry, layer: str) -> MultiPolygon | None:

@@ -22,8 +22,8 @@ from server.settings import Settings
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was built with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was built with (async: no I/O, so no worker-thread hop)."""
     return request.app.state.settings
 
 
@@ -46,7 +46,7 @@ def get_current_user(session: SessionDep, token: TokenDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_site_rules(settings: SettingsDep) -> SiteRules:
+async def get_site_rules(settings: SettingsDep) -> SiteRules:
     """How sites are checked against the county."""
     return SiteRules(county_tolerance_m=settings.county_tolerance_m)
 

@@ -87,7 +87,7 @@ def test_large_batches_shared_over_threads_give_the_same_areas(monkeypatch):
     monkeypatch.setattr(plan_index, "_WORKERS", 1)
     serial = index.overlaps(parcels)
     monkeypatch.setattr(plan_index, "_WORKERS", 3)
-    monkeypatch.setattr(plan_index, "PARALLEL_PAIRS", 16)
+    monkeypatch.setattr(plan_index, "PARALLEL_PARCELS", 2)
     shared = index.overlaps(parcels)
     assert len(serial) == len(shared) >= 400
     assert [(o.index, o.layer) for o in serial] == [(o.index, o.layer) for o in shared]
