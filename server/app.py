@@ -15,9 +15,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobile_api.router import router as mobile_router
-from server.api import auth, directory, land, maps, projects, supervision, tiles
+from server.api import auth, directory, land, maps, projects, supervision, tile_fast_path, tiles
 from server.api.deps import SessionDep
-from server.api.tile_fast_path import TileFastPath
 from server.body_limit import BodySizeLimit
 from server.db.notify import AUTH_CHANNEL, TILES_CHANNEL, Listener
 from server.db.runtime import database_url
@@ -123,7 +122,10 @@ def create_app(
         },
     )
 
-    app.add_middleware(TileFastPath)
+    # Plain tile requests are answered before the whole middleware stack (error pages, telemetry, body
+    # limits): Starlette builds the stack on the first request with this method, wrapped here.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: tile_fast_path.TileFastPath(build_stack(), app)  # type: ignore[method-assign]
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_health_router())

@@ -1,13 +1,14 @@
 """The tile fast path: plain tile requests answered before routing, on the event loop.
 
 A map asks for dozens of tiles at once and most of them are already in memory, so the fixed cost of a
-request (routing through the nested routers, dependency injection, a worker-thread hop, an ORM login
-check and a pooled connection's pre-ping) is most of what a cached tile costs. This ASGI middleware
-answers ``GET /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`` without a query string, with a bearer token, in
-at most one database round trip and usually none (see :func:`server.services.tiles.fast_tile` and
-``TileFreshness``); every other request, and any
-tile request it declines (unknown token, scoped user, bad address, ``?edition=``, an error), goes to
-the app unchanged, so errors and edge cases are answered by the one full route.
+request (middleware, routing through the nested routers, dependency injection, a worker-thread hop, an
+ORM login check and a pooled connection's pre-ping) is most of what a cached tile costs.
+:func:`answer` takes ``GET /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`` without a query string, with a
+bearer token, before the app's middleware stack (:class:`TileFastPath`), in at most one database
+round trip and usually none (see :func:`server.services.tiles.fast_tile` and ``TileFreshness``). Every
+other request, and any tile request it declines (unknown token, scoped user, bad address,
+``?edition=``, an error), goes to the app unchanged, so errors and edge cases are answered by the one
+full route.
 """
 
 from __future__ import annotations
@@ -40,45 +41,53 @@ def _header(headers: list[tuple[bytes, bytes]], wanted: bytes) -> str | None:
     return None
 
 
-class TileFastPath:
-    """ASGI middleware serving plain tile requests of read-all users (see the module docstring)."""
+async def answer(app: Any, scope: Scope, send: Send) -> bool:
+    """Answer a plain tile request of ``app`` (a Sitewatch app) if it can; False to leave it to the app."""
+    if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
+        return False
+    match = _PATH.fullmatch(scope["path"])
+    if match is None:
+        return False
+    state = app.state
+    lookup = getattr(state, "tile_lookup", None)
+    token = _bearer(scope["headers"]) if lookup is not None else None
+    if token is None:
+        return False
+    try:
+        tile = await tiles_service.fast_tile(
+            lookup, state.async_engine, state.tile_memory, state.tile_freshness, token, *match.groups()
+        )
+    except Exception:  # the full route answers (and reports) whatever went wrong
+        logger.debug("tile fast path declined %s", scope["path"], exc_info=True)
+        return False
+    if tile is None:
+        return False
+    headers = [
+        (b"etag", tile.etag.encode()),
+        (b"cache-control", tiles_service.CACHE_CONTROL.encode()),
+        (b"vary", b"Authorization"),
+    ]
+    if tiles_service.matches(_header(scope["headers"], b"if-none-match"), tile.etag):
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return True
+    headers += [
+        (b"content-type", tiles_service.MVT_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(tile.data)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": tile.data})
+    return True
 
-    def __init__(self, app: ASGIApp):
+
+class TileFastPath:
+    """The app's outermost layer: :func:`answer` first, then the app's own middleware stack."""
+
+    def __init__(self, stack: ASGIApp, app: Any):
+        self.stack = stack
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
-            await self.app(scope, receive, send)
+        if await answer(self.app, scope, send):
             return
-        match = _PATH.fullmatch(scope["path"])
-        state: Any = scope["app"].state if match else None
-        pool = getattr(state, "tile_lookup", None)
-        token = _bearer(scope["headers"]) if pool is not None else None
-        if match is None or token is None:
-            await self.app(scope, receive, send)
-            return
-        try:
-            tile = await tiles_service.fast_tile(
-                pool, state.async_engine, state.tile_memory, state.tile_freshness, token, *match.groups()
-            )
-        except Exception:  # the full route answers (and reports) whatever went wrong
-            logger.debug("tile fast path declined %s", scope["path"], exc_info=True)
-            tile = None
-        if tile is None:
-            await self.app(scope, receive, send)
-            return
-        headers = [
-            (b"etag", tile.etag.encode()),
-            (b"cache-control", tiles_service.CACHE_CONTROL.encode()),
-            (b"vary", b"Authorization"),
-        ]
-        if tiles_service.matches(_header(scope["headers"], b"if-none-match"), tile.etag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        headers += [
-            (b"content-type", tiles_service.MVT_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(tile.data)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": tile.data})
+        await self.stack(scope, receive, send)

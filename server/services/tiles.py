@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from server.db.session import LookupChannel
@@ -463,8 +463,15 @@ async def fast_tile(
     stored = memory.get(key, version)
     if stored is not None:
         return Tile(stored.data, stored.etag)
-    async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as session:
-        return await session.run_sync(lambda s: tile_for_scope(s, _ALL, address, memory=memory))
+    # Each statement on its own (autocommit): no BEGIN or ROLLBACK round trips around a tile's two or
+    # three statements; storing a slow tile is one statement too.
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await autocommit.run_sync(
+            lambda sync: tile_for_scope(
+                Session(bind=sync, expire_on_commit=False, autoflush=False), _ALL, address, memory=memory
+            )
+        )
 
 
 def _layers_of(group: str) -> list[str]:
