@@ -67,20 +67,16 @@ def parcels_tile(session: Session, z: int, x: int, y: int, *, project_ids: Seque
     sql = f"""
     WITH {_ENV},
     hits AS (
-        SELECT g.parcel_id AS id, g.project_id, g.year, g.status, g.geom
+        SELECT g.parcel_id AS id, g.year, g.status, g.project_code, g.project_status, g.verdict, g.geom
         FROM tile_parcel_geoms g CROSS JOIN env
         WHERE g.geom && env.e AND (g.geom @ env.e OR ST_Intersects(g.geom, env.e))
           {_project_filter("g.project_id", project_ids)}
     )
     SELECT ST_AsMVT(t, 'parcels', {EXTENT}, 'geom', 'id') FROM (
-        SELECT h.id, h.id AS parcel_id, h.year, h.status, pr.code AS project_code,
-               pr.status AS project_status,
-               lc.verdict,
+        SELECT h.id, h.id AS parcel_id, h.year, h.status, h.project_code, h.project_status, h.verdict,
                {geom} AS geom
         FROM hits h
         CROSS JOIN env
-        JOIN projects pr ON pr.id = h.project_id
-        LEFT JOIN land_checks lc ON lc.parcel_id = h.id AND lc.is_latest
     ) t
     """
     params = {

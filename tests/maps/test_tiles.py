@@ -494,3 +494,43 @@ def test_county_page_draws_parcels_from_tiles_and_fetches_popups(client, login, 
     assert "总投资" not in html, "project popups are fetched when opened"
     filtered = client.get("/api/v1/map/county.html", headers=admin, params={"q": land_data["own"].code}).text
     assert f'"/api/v1/tiles/parcels/{{z}}/{{x}}/{{y}}.mvt?q={land_data["own"].code}"' in filtered
+
+
+_ATTRIBUTES_DRIFT = text(
+    """
+    SELECT count(*) FROM tile_parcel_geoms t
+    JOIN land_parcels lp ON lp.id = t.parcel_id
+    JOIN projects p ON p.id = lp.project_id
+    LEFT JOIN land_checks c ON c.parcel_id = lp.id AND c.is_latest
+    WHERE t.project_code IS DISTINCT FROM p.code OR t.project_status IS DISTINCT FROM p.status
+       OR t.verdict IS DISTINCT FROM c.verdict OR t.project_id IS DISTINCT FROM lp.project_id
+    """
+)
+
+
+def test_parcel_tile_attributes_follow_projects_and_checks(client, login, session, land_data):
+    """The project code/status and latest verdict kept beside each parcel's tile geometry never drift."""
+    assert session.execute(_ATTRIBUTES_DRIFT).scalar_one() == 0
+    own = land_data["own"]
+    parcel_id = land_data["own_ids"]["OWN-1"]
+    session.execute(
+        text("UPDATE projects SET code = code || 'X', status = 'suspended' WHERE id = :id"), {"id": own.id}
+    )
+    assert session.execute(_ATTRIBUTES_DRIFT).scalar_one() == 0
+    session.execute(
+        text("UPDATE land_checks SET verdict = 'blocked' WHERE parcel_id = :id"), {"id": parcel_id}
+    )
+    assert session.execute(_ATTRIBUTES_DRIFT).scalar_one() == 0
+    session.execute(text("DELETE FROM land_checks WHERE parcel_id = :id"), {"id": parcel_id})
+    assert session.execute(_ATTRIBUTES_DRIFT).scalar_one() == 0
+    other = land_data["other"]
+    session.execute(
+        text("UPDATE land_parcels SET project_id = :p WHERE id = :id"), {"p": other.id, "id": parcel_id}
+    )
+    assert session.execute(_ATTRIBUTES_DRIFT).scalar_one() == 0
+    session.flush()
+    x, y = _tile_of(106.137, 34.752, 12)
+    features = _decode(_get(client, login("admin"), "parcels", 12, x, y).content)["parcels"]["features"]
+    props = {f["id"]: f["properties"] for f in features}
+    assert props[parcel_id]["project_code"] == other.code
+    assert "verdict" not in props[parcel_id]
