@@ -297,6 +297,20 @@ async def fast_lookup(
     return FastLookup(int(row[0]), str(row[1]), row[2], int(row[3]))
 
 
+_FAST_CACHED_TILE = """
+    SELECT version, etag, data FROM tile_cache
+    WHERE layer = $1 AND scope = $2 AND variant = $3 AND z = $4 AND x = $5 AND y = $6 AND version = $7
+"""
+
+
+async def fast_cached_tile(channel: LookupChannel, key: TileKey, version: int) -> StoredTile | None:
+    """:func:`cached_tile` on the event loop (one prepared statement)."""
+    row = await channel.fetchrow(
+        _FAST_CACHED_TILE, key.layer, key.scope, key.variant, key.z, key.x, key.y, version
+    )
+    return None if row is None else StoredTile(int(row[0]), str(row[1]), bytes(row[2]))
+
+
 def cached_tile(session: Session, key: TileKey, version: int) -> StoredTile | None:
     """The cached tile for ``key`` if it was made from data ``version``."""
     row = session.execute(

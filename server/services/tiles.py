@@ -407,18 +407,35 @@ def tile_for_scope(
     if stored is None and cached_etag is not None:
         stored = tiles_repo.cached_tile(session, key, version)
     if stored is None:
-        started = time.perf_counter()
-        data = _render(
-            session, layer, address, scope=scope, edition_id=edition_id, memory=memory, version=version
-        )
-        stored = StoredTile(version, _etag(data), data)
-        if (time.perf_counter() - started) * 1000 >= memory.persist_after_ms:
-            with unit_of_work(session):
-                tiles_repo.store_tile(session, key, stored)
-                if memory.newer_than_seen(group, version):
-                    tiles_repo.prune_tiles(session, _layers_of(group), version)
+        stored = _make_tile(session, scope, address, key, version, edition_id=edition_id, memory=memory)
     memory.put(key, stored)
     return Tile(stored.data, stored.etag)
+
+
+def _make_tile(
+    session: Session,
+    scope: ProjectScope,
+    address: TileAddress,
+    key: TileKey,
+    version: int,
+    *,
+    edition_id: int | None,
+    memory: TileMemory,
+) -> StoredTile:
+    """Make a tile from the data (at ``version`` or newer); keep it in the cache table if it was slow."""
+    layer = address.layer
+    group = tiles_repo.VERSION_GROUPS[layer.name]
+    started = time.perf_counter()
+    data = _render(
+        session, layer, address, scope=scope, edition_id=edition_id, memory=memory, version=version
+    )
+    stored = StoredTile(version, _etag(data), data)
+    if (time.perf_counter() - started) * 1000 >= memory.persist_after_ms:
+        with unit_of_work(session):
+            tiles_repo.store_tile(session, key, stored)
+            if memory.newer_than_seen(group, version):
+                tiles_repo.prune_tiles(session, _layers_of(group), version)
+    return stored
 
 
 async def fast_tile(
@@ -437,8 +454,8 @@ async def fast_tile(
     The full route (``server.api.tiles``) checks the login, the address and the scope in a worker
     thread with the ORM; this does the same for the common case: the token's user and the layer's data
     version come from ``freshness`` (kept current by notifications) or else from one query, and the tile
-    from memory when it was made from that version, else it is made with the same code as the full
-    route. It answers None (and the full
+    from memory or the cache table when it was made from that version, else it is made with the same
+    code as the full route. It answers None (and the full
     route then answers, with its errors) for anything else: an unknown or invalid token, a scoped user,
     a bad address.
     """
@@ -461,17 +478,27 @@ async def fast_tile(
         return None
     key = _key(address, _ALL, None)
     stored = memory.get(key, version)
-    if stored is not None:
-        return Tile(stored.data, stored.etag)
-    # Each statement on its own (autocommit): no BEGIN or ROLLBACK round trips around a tile's two or
-    # three statements; storing a slow tile is one statement too.
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return await autocommit.run_sync(
-            lambda sync: tile_for_scope(
-                Session(bind=sync, expire_on_commit=False, autoflush=False), _ALL, address, memory=memory
+    if stored is None:
+        stored = await tiles_repo.fast_cached_tile(lookup, key, version)
+    if stored is None:
+        # Made from data at least as new as ``version`` (read before): never labelled newer than it is.
+        # Each statement on its own (autocommit): no BEGIN or ROLLBACK round trips around the query;
+        # storing a slow tile is one statement too.
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            stored = await autocommit.run_sync(
+                lambda sync: _make_tile(
+                    Session(bind=sync, expire_on_commit=False, autoflush=False),
+                    _ALL,
+                    address,
+                    key,
+                    version,
+                    edition_id=None,
+                    memory=memory,
+                )
             )
-        )
+    memory.put(key, stored)
+    return Tile(stored.data, stored.etag)
 
 
 def _layers_of(group: str) -> list[str]:

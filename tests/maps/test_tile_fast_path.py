@@ -271,3 +271,17 @@ def test_freshness_remembers_only_what_it_may():
     fresh.version_notified("parcels:12")
     fresh.start_listening()
     assert fresh.known("t", "parcels", now) is None, "listening again starts from nothing"
+
+
+def test_a_fresh_process_serves_slow_tiles_from_the_cache_table(database_url, tmp_path, served, project_tile):
+    _, _, path = project_tile
+    with _app(database_url, tmp_path, fast=True) as first:
+        first.app.state.tile_memory.persist_after_ms = 0  # keep every tile made in the table
+        made = first.get(path, headers=_token(first, "admin"))
+    rendered = served["rendered"]
+    with _app(database_url, tmp_path, fast=True) as second:  # a new process: nothing in memory
+        again = second.get(path, headers=_token(second, "admin"))
+    assert again.status_code == 200
+    assert again.content == made.content
+    assert served["rendered"] == rendered, "the second process read the tile from the cache table"
+    assert served["fast"] == 2
