@@ -431,6 +431,8 @@ def main() -> None:
         level=os.environ.get("SITEWATCH_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # pyogrio logs every file it writes at INFO ("Created 445 records"): not news to an operator.
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
     app()
 
 
