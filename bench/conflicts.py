@@ -20,7 +20,7 @@ The plan is loaded through the project's own path (``land_repo.add_plan_features
   ST_Area(ST_Intersection)), alternated parcel by parcel, p50 and p95 over all parcels; the index is
   loaded once before (as the first check of a server process, or the plan import, loads it) and its
   load time and memory are reported;
-* W2, all parcels: ``layer_overlaps`` in chunks of 50 ids (as ``_check_in_tx`` does) against
+* W2, all parcels: ``layer_overlaps`` in chunks of ``CHECK_CHUNK`` ids (as ``_check_in_tx`` does) against
   ``geopandas.overlay(parcels, layer, how="intersection", keep_geom_type=True)`` per layer on the same
   geometries read back from the database (reading time excluded); three alternating rounds, best of
   each side reported;
@@ -56,6 +56,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
 from gis_data import crs
+from server.services.land import CHECK_CHUNK
 
 _T0 = time.perf_counter()
 
@@ -67,7 +68,7 @@ SOURCE_FILES = {FARMLAND: "YJJBNTBHTB.shp", REDLINE: "STBHHX.shp", URBAN: "CZKFB
 #: Overlaps below this area (m2) are slivers: compared apart, on both sides alike.
 SLIVER_M2 = 1.0
 #: Chunk of parcel ids per layer_overlaps call in W2 (what ``_check_in_tx`` uses).
-W2_CHUNK = 50
+W2_CHUNK = CHECK_CHUNK
 #: W2 rounds, own and geopandas alternated; the best of each is reported (the machine may be shared).
 W2_REPEATS = 3
 

@@ -509,18 +509,24 @@ def layer_overlaps(
     ]
 
 
+#: Parcels checked together (one overlay call shared over the cores, bulk queries and writes); small
+#: chunks leave the cores idle while the slowest parcel of each chunk finishes.
+CHECK_CHUNK = 250
+
+
 def _check_in_tx(
     session: Session,
     parcels: Sequence[LandParcel],
     edition: PlanEdition,
     rules: LandCheckRules,
     progress: Progress = None,
-    chunk: int = 50,
+    chunk: int | None = None,
 ) -> list[LandCheck]:
     """Check parcels against an edition and the other parcels; store and return the checks."""
     parcels = list({p.id: p for p in parcels}.values())  # one check per parcel
     if not parcels:
         return []
+    chunk = chunk or CHECK_CHUNK
     layers_present = set(plan_index_cache.edition_counts(session, edition))
     index = plan_index_cache.edition_index(session, edition)
     checks: list[LandCheck] = []
