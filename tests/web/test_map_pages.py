@@ -170,6 +170,7 @@ def test_map_clusters_legend_and_click_through_to_a_project(page, live_server):
     parcel_popup = _click_a_parcel(frame)
     assert "报批状态" in parcel_popup and "亩" in parcel_popup
     frame.locator(".leaflet-popup-close-button").click()
+    frame.locator(".leaflet-popup").wait_for(state="detached")
 
     # A project's popup is fetched when it opens (thousands of projects would not fit in the page).
     _open_a_project_popup(frame)
