@@ -44,7 +44,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -60,13 +59,15 @@ from typing import Any
 
 import httpx
 import numpy as np
-from PIL import ExifTags, Image
-from PIL.TiffImagePlugin import IFDRational
+from PIL import Image
+
+from bench.processes import stop_process
+from gis_data.demo_photos import phone_exif
 
 REPO = Path(__file__).resolve().parent.parent
 _T0 = time.perf_counter()
 PASSWORD = "bench-password-1"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SIZES = {"12MP": (4000, 3000), "50MP": (8160, 6120), "108MP": (12000, 9000)}
 BOMB_SIZE = (16000, 12500)  # 200 MP
 VARIANTS = ("own", "naive", "floor")
@@ -147,40 +148,10 @@ def cached_base(cache_dir: Path, label: str, seed: int) -> bytes:
     return path.read_bytes()
 
 
-def _rat(value: float, denominator: int = 1) -> IFDRational:
-    return IFDRational(value, denominator)
-
-
-def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
-    value = abs(value)
-    degrees = int(value)
-    minutes = int((value - degrees) * 60)
-    seconds = ((value - degrees) * 60 - minutes) * 60
-    return _rat(degrees), _rat(minutes), _rat(round(seconds * 10000), 10000)
-
-
 def exif_segment(lat: float, lon: float, *, orientation: int, taken: dt.datetime) -> bytes:
     """An APP1 EXIF segment as a phone writes it: GPS (WGS84), DateTimeOriginal + offset, camera."""
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "Xiaomi"
-    exif[ExifTags.Base.Model] = "Redmi Note 12"
-    exif[ExifTags.Base.Orientation] = orientation
-    exif.get_ifd(ExifTags.IFD.Exif).update(
-        {
-            ExifTags.Base.DateTimeOriginal: taken.strftime("%Y:%m:%d %H:%M:%S"),
-            ExifTags.Base.OffsetTimeOriginal: "+08:00",
-        }
-    )
-    G = ExifTags.GPS
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
-        {
-            G.GPSLatitudeRef: "N" if lat >= 0 else "S",
-            G.GPSLatitude: _dms(lat),
-            G.GPSLongitudeRef: "E" if lon >= 0 else "W",
-            G.GPSLongitude: _dms(lon),
-            G.GPSAltitudeRef: 0,
-            G.GPSAltitude: _rat(1234),
-        }
+    exif = phone_exif(
+        lat, lon, taken, make="Xiaomi", model="Redmi Note 12", orientation=orientation, altitude_m=1234
     )
     payload = exif.tobytes()
     return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
@@ -352,13 +323,7 @@ class Server:
         return r.json()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         self._log.close()
 
 

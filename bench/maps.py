@@ -62,6 +62,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from bench import conflicts
+from bench.processes import stop_process
 from gis_data import crs
 
 _T0 = time.perf_counter()
@@ -465,14 +466,8 @@ class Server:
 
     def stop(self) -> None:
         """Stop the process this object started."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 def our_server(url: str, base: Path) -> Server:

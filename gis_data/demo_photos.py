@@ -32,16 +32,28 @@ def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
     return IFDRational(degrees, 1), IFDRational(minutes, 1), IFDRational(round(seconds * 10000), 10000)
 
 
-def photo_exif(lat: float, lon: float, taken: dt.datetime, *, altitude_m: float = 1200.0) -> Image.Exif:
-    """EXIF as a phone writes it: GPS (WGS84), DateTimeOriginal in Beijing time with its offset, camera."""
-    local = taken.astimezone(CHINA_TZ)
+def phone_exif(
+    lat: float,
+    lon: float,
+    local_time: dt.datetime,
+    *,
+    make: str,
+    model: str,
+    software: str | None = None,
+    orientation: int | None = None,
+    altitude_m: float = 1200.0,
+) -> Image.Exif:
+    """EXIF as a phone writes it: camera, GPS (WGS84), DateTimeOriginal in Beijing time with its offset."""
     exif = Image.Exif()
-    exif[_BASE.Make] = "Sitewatch"
-    exif[_BASE.Model] = "演示合成照片"
-    exif[_BASE.Software] = "sitewatch demo (synthetic)"
+    exif[_BASE.Make] = make
+    exif[_BASE.Model] = model
+    if software is not None:
+        exif[_BASE.Software] = software
+    if orientation is not None:
+        exif[_BASE.Orientation] = orientation
     exif.get_ifd(ExifTags.IFD.Exif).update(
         {
-            _BASE.DateTimeOriginal: local.strftime("%Y:%m:%d %H:%M:%S"),
+            _BASE.DateTimeOriginal: local_time.strftime("%Y:%m:%d %H:%M:%S"),
             _BASE.OffsetTimeOriginal: "+08:00",
         }
     )
@@ -56,6 +68,19 @@ def photo_exif(lat: float, lon: float, taken: dt.datetime, *, altitude_m: float 
         }
     )
     return exif
+
+
+def photo_exif(lat: float, lon: float, taken: dt.datetime, *, altitude_m: float = 1200.0) -> Image.Exif:
+    """The demo photos' EXIF: :func:`phone_exif` of a synthetic camera, at ``taken`` in Beijing time."""
+    return phone_exif(
+        lat,
+        lon,
+        taken.astimezone(CHINA_TZ),
+        make="Sitewatch",
+        model="演示合成照片",
+        software="sitewatch demo (synthetic)",
+        altitude_m=altitude_m,
+    )
 
 
 def _shade(rng: random.Random, base: tuple[int, int, int], spread: int = 30) -> tuple[int, int, int]:

@@ -17,6 +17,8 @@ import logging
 import re
 from typing import Any
 
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.services import tiles as tiles_service
@@ -24,21 +26,6 @@ from server.services import tiles as tiles_service
 logger = logging.getLogger(__name__)
 
 _PATH = re.compile(r"/api/v1/tiles/([a-z_]{1,40})/([0-9]{1,2})/([0-9]{1,12})/([0-9]{1,12})\.mvt")
-
-
-def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() or None if scheme.lower() == "bearer" else None
-    return None
-
-
-def _header(headers: list[tuple[bytes, bytes]], wanted: bytes) -> str | None:
-    for name, value in headers:
-        if name == wanted:
-            return value.decode("latin-1")
-    return None
 
 
 async def answer(app: Any, scope: Scope, send: Send) -> bool:
@@ -50,8 +37,10 @@ async def answer(app: Any, scope: Scope, send: Send) -> bool:
         return False
     state = app.state
     lookup = getattr(state, "tile_lookup", None)
-    token = _bearer(scope["headers"]) if lookup is not None else None
-    if token is None:
+    request_headers = Headers(scope=scope)
+    # Parsed as the full route's OAuth2PasswordBearer parses it.
+    scheme, token = get_authorization_scheme_param(request_headers.get("authorization"))
+    if lookup is None or scheme.lower() != "bearer" or not token:
         return False
     try:
         tile = await tiles_service.fast_tile(
@@ -67,7 +56,7 @@ async def answer(app: Any, scope: Scope, send: Send) -> bool:
         (b"cache-control", tiles_service.CACHE_CONTROL.encode()),
         (b"vary", b"Authorization"),
     ]
-    if tiles_service.matches(_header(scope["headers"], b"if-none-match"), tile.etag):
+    if tiles_service.matches(request_headers.get("if-none-match"), tile.etag):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return True
