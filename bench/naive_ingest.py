@@ -4,13 +4,13 @@
   as the real ``/mobile/v1`` endpoint (the ``/mobile/`` prefix gives it the same body-size limit),
   with the pixel work done the naive way: the upload is parsed by FastAPI and read whole into memory
   (``await file.read()``), hashed from memory, fully decoded with Pillow, turned upright and
-  converted to RGB, and each derivative (the product's sizes, 320 and 1000 px) is resized from full
+  converted to RGB, and each derivative (the product's sizes, 320 and 1280 px) is resized from full
   resolution with LANCZOS.  Everything else is the project's own code, so the comparison isolates
-  the pipeline: the same header/EXIF read and pixel limit, the same phash (from the 320 px
-  derivative), the same durable writes (fsync) of original and derivatives, the same rows, verdict
-  and audit in the same database.  That is done by routing ``evidence.make_derivatives`` for the
-  files this endpoint staged (and only those) to :func:`naive_derivatives`, in the benchmark's
-  server process only.
+  the pipeline: the same header/EXIF read and pixel limit, the same phash (of the 320 px
+  derivative's pixels, as the product takes it), the same durable writes (fsync) of original and
+  derivatives, the same rows, verdict and audit in the same database.  That is done by routing
+  ``evidence.derive_photo`` for the files this endpoint staged (and only those) to
+  :func:`naive_derivatives`, in the benchmark's server process only.
 * ``floor_router``: ``POST /mobile/bench-floor/v1/photos``: the bytes only, received exactly as the
   product receives them (``mobile_api.router.photo_form``: the body parsed as it streams in, SHA-256
   and writes in 1 MiB batches), then ``store.put_file`` (fsync, rename, fsync of the directory).
@@ -25,28 +25,34 @@ import json
 import uuid
 from typing import Annotated, Any
 
+import imagehash
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from PIL import Image, ImageOps
 
 from mobile_api.router import PhotoFormDep, PhotoMetaIn, StoreDep, _rules, _safe_filename
 from server.api.deps import CurrentUser, SessionDep, SettingsDep
+from server.photo_evidence.imaging import Derivatives
 from server.services import evidence
 
 DERIVATIVE_QUALITY = 82
 
 #: Staged path -> the upload's bytes, for the files the naive endpoint is processing right now.
 _IN_MEMORY: dict[str, bytes] = {}
-_own_make_derivatives = evidence.make_derivatives
+_own_derive_photo = evidence.derive_photo
 
 
-def naive_derivatives(data: bytes, sizes: tuple[int, ...]) -> dict[int, bytes]:
-    """Full decode from memory, then each size resized from full resolution with LANCZOS."""
+def naive_derivatives(data: bytes, sizes: tuple[int, ...]) -> Derivatives:
+    """Full decode from memory, then each size resized from full resolution with LANCZOS.
+
+    The perceptual hash is taken from the smallest derivative's pixels, as the product does.
+    """
     image = Image.open(io.BytesIO(data))
     image.load()
     image = ImageOps.exif_transpose(image).convert("RGB")
     out: dict[int, bytes] = {}
-    for size in sizes:
+    smallest: Image.Image | None = None
+    for size in sorted(sizes, reverse=True):
         width, height = image.size
         scale = min(1.0, size / max(width, height))
         resized = image.resize(
@@ -55,17 +61,19 @@ def naive_derivatives(data: bytes, sizes: tuple[int, ...]) -> dict[int, bytes]:
         buffer = io.BytesIO()
         resized.save(buffer, "JPEG", quality=DERIVATIVE_QUALITY, optimize=True)
         out[size] = buffer.getvalue()
-    return out
+        smallest = resized
+    assert smallest is not None
+    return Derivatives({size: out[size] for size in sizes}, str(imagehash.phash(smallest)))
 
 
-def _make_derivatives(path: Any, *, sizes: tuple[int, ...], max_pixels: int) -> dict[int, bytes]:
+def _derive_photo(path: Any, *, sizes: tuple[int, ...], max_pixels: int) -> Derivatives:
     data = _IN_MEMORY.get(str(path))
     if data is None:  # not a naive upload: the project's own pipeline, unchanged
-        return _own_make_derivatives(path, sizes=sizes, max_pixels=max_pixels)
+        return _own_derive_photo(path, sizes=sizes, max_pixels=max_pixels)
     return naive_derivatives(data, sizes)
 
 
-evidence.make_derivatives = _make_derivatives
+evidence.derive_photo = _derive_photo
 
 naive_router = APIRouter(prefix="/mobile/bench-naive/v1", include_in_schema=False)
 floor_router = APIRouter(prefix="/mobile/bench-floor/v1", include_in_schema=False)

@@ -317,7 +317,7 @@ def submit_inspection(
 def photo(
     photo_id: uuid.UUID, user: CurrentUser, session: SessionDep, store: StoreDep, size: int | None = None
 ) -> FileResponse:
-    """A photo: the original (byte for byte) or a derivative: ``size=320`` (thumbnail) or ``1000`` (preview;
-    ``1280``, its former size, is still understood)."""
+    """A photo: the original (byte for byte) or a derivative: ``size=320`` (thumbnail) or ``1280`` (preview;
+    ``1000``, its size for a while, is still understood)."""
     path = evidence.photo_file(session, user, photo_id, size=size, store=store)
     return FileResponse(path, media_type="image/jpeg" if size else None)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import imagehash
 from PIL import Image
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
@@ -34,7 +33,7 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_e
 from server.models import Inspection, Photo, PhotoBlob, User
 from server.permissions import can_read_project, can_report_progress, project_scope
 from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoMetadata, PhotoRejected, read_photo_metadata
-from server.photo_evidence.imaging import make_derivatives, pixel_limit_from_head
+from server.photo_evidence.imaging import derive_photo, pixel_limit_from_head
 from server.photo_evidence.verdict import DeviceFix, assess_photo
 from server.repositories import evidence as evidence_repo
 from server.repositories import projects as projects_repo
@@ -49,12 +48,12 @@ logger = logging.getLogger(__name__)
 PIXEL_THREADS = os.cpu_count() or 2
 #: Their CPU priority (nice), below the event loop's and the request threads'.
 PIXEL_NICE = 10
-#: Longest sides of the derivatives made at upload (see ``imaging.DEFAULT_SIZES`` for why 1000).
+#: Longest sides of the derivatives made at upload: list thumbnail, detail preview.
 THUMB_SIZE = 320
-PREVIEW_SIZE = 1000
-#: What ``?size=`` asked for the preview before it was 1000 px; still answered with the preview
-#: (photos stored back then keep their ``.w1280`` file).
-LEGACY_PREVIEW_SIZE = 1280
+PREVIEW_SIZE = 1280
+#: The preview's size for photos stored while it was made at 1000 px: ``?size=1000`` is still
+#: answered with the preview, and those photos keep their ``.w1000`` file.
+LEGACY_PREVIEW_SIZE = 1000
 #: How much of an upload's beginning is searched for a JPEG frame header (APP segments are <= 64 KiB
 #: each; phones write EXIF, ICC and MPF before the frame header).
 HEAD_PROBE_BYTES = 512 * 1024
@@ -242,9 +241,9 @@ def pixel_pool() -> ThreadPoolExecutor:
 
 
 def _pixel_work(source: Path | BinaryIO, max_pixels: int) -> tuple[dict[int, bytes], int]:
-    """Derivatives and the perceptual hash of one photo (runs in :func:`pixel_pool`)."""
-    derivatives = make_derivatives(source, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=max_pixels)
-    return derivatives, _phash_int(derivatives[THUMB_SIZE])
+    """Derivatives and the perceptual hash (of the thumbnail) of one photo (runs in :func:`pixel_pool`)."""
+    derived = derive_photo(source, sizes=(THUMB_SIZE, PREVIEW_SIZE), max_pixels=max_pixels)
+    return derived.files, _phash_int(derived.phash)
 
 
 def warm_up() -> None:
@@ -369,8 +368,9 @@ def own_inspection(session: Session, actor: User, inspection_id: uuid.UUID) -> I
 # --- photos --------------------------------------------------------------------------------------
 
 
-def _phash_int(thumb: bytes) -> int:
-    value = int(str(imagehash.phash(Image.open(io.BytesIO(thumb)))), 16)
+def _phash_int(phash_hex: str) -> int:
+    """A 64-bit perceptual hash in hex as the signed BIGINT the database stores."""
+    value = int(phash_hex, 16)
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

@@ -29,7 +29,7 @@ from server.services import supervision
 from server.settings import Settings
 
 THUMB_URL = "/mobile/v1/photos/{id}?size=320"
-PREVIEW_URL = "/mobile/v1/photos/{id}?size=1000"
+PREVIEW_URL = "/mobile/v1/photos/{id}?size=1280"
 CHECK_STATUS_LABELS = {"planned": "计划中", "carried_out": "已实施", "cancelled": "已取消"}
 PROBLEM_STATUS_LABELS = {"open": "待整改", "rectifying": "整改中", "closed": "已销号"}
 LETTER_STATUS_LABELS = {"proposed": "待审核", "issued": "已签发", "dismissed": "已驳回"}

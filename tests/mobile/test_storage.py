@@ -69,8 +69,8 @@ def test_put_together_stores_a_photo_and_its_derivatives(store, monkeypatch):
     synced_dirs = []
     real = storage._fsync_dir
     monkeypatch.setattr(storage, "_fsync_dir", lambda path: (synced_dirs.append(path), real(path)))
-    store.put_together({f"{key}.w320": b"thumb", f"{key}.w1000": b"preview", key: _staged(store, data)})
-    stored = [store.path(k).read_bytes() for k in (key, f"{key}.w320", f"{key}.w1000")]
+    store.put_together({f"{key}.w320": b"thumb", f"{key}.w1280": b"preview", key: _staged(store, data)})
+    stored = [store.path(k).read_bytes() for k in (key, f"{key}.w320", f"{key}.w1280")]
     assert stored == [data, b"thumb", b"preview"]
     assert synced_dirs == [store.path(key).parent]  # one directory sync for the three
     again = _staged(store, data)

@@ -253,7 +253,7 @@ def test_bomb_refused_from_its_header_before_anything_is_stored(
     assert [x["code"] for x in receipts.json()["receipts"]] == ["too_many_pixels", None]
     assert len(staged_files) == 3  # the good photo, then its two derivatives on their way to the store
     assert _staged(settings) == []
-    monkeypatch.setattr(imaging, "load_reduced", no_decoding)
+    monkeypatch.setattr(imaging, "decode_reduced", no_decoding)
     again = _upload(client, inspector, iid, [(new_id(), "bomb.jpg", bomb)])
     assert again.json()["receipts"][0]["code"] == "too_many_pixels"
 
@@ -291,14 +291,15 @@ def test_preview_size_and_the_former_size(client, inspector, project_id, setting
         r = client.get(f"/mobile/v1/photos/{pid}", params={"size": size}, headers=inspector)
         assert r.status_code == 200
         sizes[size] = Image.open(io.BytesIO(r.content)).size
-    assert sizes == {320: (320, 240), 1000: (1000, 750), 1280: (1000, 750)}
+    assert sizes == {320: (320, 240), 1000: (1280, 960), 1280: (1280, 960)}
     assert client.get(f"/mobile/v1/photos/{pid}", params={"size": 640}, headers=inspector).status_code == 422
-    # A photo stored when the preview was 1280 px keeps being served from its .w1280 file.
+    # A photo stored while the preview was 1000 px keeps being served from its .w1000 file.
     sha = receipt["sha256"]
     store = client.app.state.blob_store
-    store.path(f"{sha}.w1000").rename(store.path(f"{sha}.w1280"))
-    r = client.get(f"/mobile/v1/photos/{pid}", params={"size": 1000}, headers=inspector)
-    assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (1000, 750)
+    store.path(f"{sha}.w1280").rename(store.path(f"{sha}.w1000"))
+    for size in (1000, 1280):
+        r = client.get(f"/mobile/v1/photos/{pid}", params={"size": size}, headers=inspector)
+        assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (1280, 960)
 
 
 def test_start_up_warms_the_photo_pipeline(client):

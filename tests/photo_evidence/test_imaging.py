@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+import imagehash
 import pytest
 from PIL import Image, ImageFile
 from PIL.JpegImagePlugin import JpegImageFile
@@ -15,6 +16,7 @@ from PIL.JpegImagePlugin import JpegImageFile
 from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoRejected, read_photo_metadata
 from server.photo_evidence.imaging import (
     check_pixel_limit,
+    derive_photo,
     hash_distance,
     load_reduced,
     make_derivatives,
@@ -105,9 +107,9 @@ def test_load_reduced_uses_jpeg_draft_scale(big_jpeg: Path, draft_calls: list) -
 
 def test_derivatives_sizes_and_single_reduced_decode(big_jpeg: Path, draft_calls: list) -> None:
     derivatives = make_derivatives(big_jpeg)
-    assert list(derivatives) == [320, 1000]
-    # The 1000 px preview of a 12 MP photo is the 1/4-scale DCT decode itself: no resampling pass.
-    assert len(draft_calls) == 1 and draft_calls[0][2] == ("RGB", (0, 0, 1000.0, 750.0))
+    assert list(derivatives) == [320, 1280]
+    # One decode for both sizes: a 12 MP photo at 1/2 DCT scale, the smallest that keeps 1280 px.
+    assert len(draft_calls) == 1 and draft_calls[0][2] == ("RGB", (0, 0, 2000.0, 1500.0))
     for size, data in derivatives.items():
         with Image.open(io.BytesIO(data)) as image:
             assert image.format == "JPEG"
@@ -123,6 +125,22 @@ def test_derivatives_apply_orientation(tmp_path: Path) -> None:
     derivatives = make_derivatives(path, sizes=(320,))
     with Image.open(io.BytesIO(derivatives[320])) as image:
         assert image.size == (240, 320)
+
+
+def test_derive_photo_hashes_the_thumbnail_it_made(tmp_path: Path, big_jpeg: Path) -> None:
+    derived = derive_photo(big_jpeg)
+    with Image.open(io.BytesIO(derived.files[320])) as thumb:
+        from_file = str(imagehash.phash(thumb))
+    # The hash of the thumbnail's pixels before JPEG encoding: what re-decoding it would give, or nearly.
+    assert len(derived.phash) == 16 and hash_distance(derived.phash, from_file) <= 2
+    assert hash_distance(derived.phash, perceptual_hash(big_jpeg)) <= 6
+    rotated = write(
+        tmp_path / "rotated.jpg", jpeg_bytes(image=pattern((1600, 1200), 3), base={BASE.Orientation: 6})
+    )
+    upright = derive_photo(rotated, sizes=(320, 1280))
+    with Image.open(io.BytesIO(upright.files[1280])) as preview:
+        assert preview.size == (960, 1280)  # shrunk, then turned upright
+    assert hash_distance(upright.phash, perceptual_hash(rotated)) <= 6
 
 
 def test_small_photo_is_not_upscaled(tmp_path: Path) -> None:
@@ -207,7 +225,8 @@ def test_thumbnail_is_made_from_the_preview(big_jpeg: Path, monkeypatch: pytest.
         return real(image, size)
 
     monkeypatch.setattr(imaging, "shrink", spy)
-    derivatives = make_derivatives(big_jpeg, sizes=(320, 1000))
-    assert sources == [((1000, 750), 1000), ((1000, 750), 320)]
+    derivatives = make_derivatives(big_jpeg, sizes=(320, 1280))
+    resampled = [(source, size) for source, size in sources if max(source) > size]  # no-op calls aside
+    assert resampled == [((2000, 1500), 1280), ((1280, 960), 320)]
     with Image.open(io.BytesIO(derivatives[320])) as image:
         assert image.size == (320, 240)
