@@ -33,7 +33,7 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_e
 from server.models import Inspection, Photo, PhotoBlob, User
 from server.permissions import can_read_project, can_report_progress, project_scope
 from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoMetadata, PhotoRejected, read_photo_metadata
-from server.photo_evidence.imaging import derive_photo, pixel_limit_from_head
+from server.photo_evidence.imaging import derive_photo, map_large_buffers, pixel_limit_from_head
 from server.photo_evidence.verdict import DeviceFix, assess_photo
 from server.repositories import evidence as evidence_repo
 from server.repositories import projects as projects_repo
@@ -237,6 +237,7 @@ def pixel_pool() -> ThreadPoolExecutor:
     take all the idle time otherwise, so throughput is unchanged.  The pool size bounds how many
     decodes are in memory at once.
     """
+    map_large_buffers()  # a decode's pixels allocated without the GIL held for a memset (see there)
     return ThreadPoolExecutor(PIXEL_THREADS, thread_name_prefix="pixels", initializer=_lower_priority)
 
 
