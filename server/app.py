@@ -93,6 +93,7 @@ def create_app(
                     engine.dispose()
 
     app = FastAPIOffline(
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
         title="Sitewatch 重点项目监管",
         version="0.1.0",
         description="清水县重点建设项目监管：项目清单、用地、督查与进度地图的 API。",

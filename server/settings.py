@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     #: Serve plain tile requests of read-all users before routing, on the event loop (see
     #: server.api.tile_fast_path); off, every tile takes the full route.
     tile_fast_path: bool = True
+    #: FastAPI's native OpenTelemetry instrumentation (spans, metrics and logs through the globally
+    #: configured providers). Off by default: county deployments run no collector, and with it on, every
+    #: request first asks whether any provider is configured.
+    opentelemetry: bool = False
     #: Largest file upload (plan layers, parcel files), in bytes.
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     #: Where evidence photos are stored (default: <data_dir>/photos).

@@ -26,6 +26,9 @@ from server.services import tiles as tiles_service
 logger = logging.getLogger(__name__)
 
 _PATH = re.compile(r"/api/v1/tiles/([a-z_]{1,40})/([0-9]{1,2})/([0-9]{1,12})/([0-9]{1,12})\.mvt")
+_CACHE_CONTROL = (b"cache-control", tiles_service.CACHE_CONTROL.encode())
+_VARY = (b"vary", b"Authorization")
+_CONTENT_TYPE = (b"content-type", tiles_service.MVT_MEDIA_TYPE.encode())
 
 
 async def answer(app: Any, scope: Scope, send: Send) -> bool:
@@ -51,19 +54,12 @@ async def answer(app: Any, scope: Scope, send: Send) -> bool:
         return False
     if tile is None:
         return False
-    headers = [
-        (b"etag", tile.etag.encode()),
-        (b"cache-control", tiles_service.CACHE_CONTROL.encode()),
-        (b"vary", b"Authorization"),
-    ]
+    headers = [(b"etag", tile.etag.encode()), _CACHE_CONTROL, _VARY]
     if tiles_service.matches(request_headers.get("if-none-match"), tile.etag):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return True
-    headers += [
-        (b"content-type", tiles_service.MVT_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(tile.data)).encode()),
-    ]
+    headers += [_CONTENT_TYPE, (b"content-length", str(len(tile.data)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": tile.data})
     return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -227,9 +228,10 @@ def edition_exists(session: Session, edition_id: int) -> bool:
     return found is not None
 
 
-@dataclass(frozen=True, slots=True)
-class TileKey:
-    """What identifies a tile in the caches (the data version is stored beside it)."""
+class TileKey(NamedTuple):
+    """What identifies a tile in the caches (the data version is stored beside it).
+
+    A named tuple: the in-memory cache hashes and compares it on every tile request, in C."""
 
     layer: str
     scope: str

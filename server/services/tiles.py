@@ -12,6 +12,7 @@ tiles of their own projects only, cached apart from everyone else's.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import threading
@@ -438,6 +439,17 @@ def _make_tile(
     return stored
 
 
+@functools.lru_cache(maxsize=65_536)
+def _read_all_address(layer: str, z: str, x: str, y: str) -> tuple[TileAddress, TileKey, str] | None:
+    """A fast-path address checked once: (address, cache key for a read-all user, version group), or None
+    for a bad one (the full route then answers with its coded error)."""
+    try:
+        address = parse_address(layer, z, x, y)
+    except AppError:
+        return None
+    return address, _key(address, _ALL, None), tiles_repo.VERSION_GROUPS[address.layer.name]
+
+
 async def fast_tile(
     lookup: LookupChannel,
     engine: AsyncEngine,
@@ -448,7 +460,7 @@ async def fast_tile(
     z: str,
     x: str,
     y: str,
-) -> Tile | None:
+) -> StoredTile | None:
     """A tile for a user who reads every project, answered on the event loop; None to take the full route.
 
     The full route (``server.api.tiles``) checks the login, the address and the scope in a worker
@@ -459,11 +471,10 @@ async def fast_tile(
     route then answers, with its errors) for anything else: an unknown or invalid token, a scoped user,
     a bad address.
     """
-    try:
-        address = parse_address(layer, z, x, y)
-    except AppError:
+    checked = _read_all_address(layer, z, x, y)
+    if checked is None:
         return None
-    group = tiles_repo.VERSION_GROUPS[address.layer.name]
+    address, key, group = checked
     token_hash, now = token_digest(token), dt.datetime.now(dt.UTC)
     known = freshness.known(token_hash, group, now)
     if known is None:
@@ -476,10 +487,10 @@ async def fast_tile(
     role, version = known
     if not reads_all_projects(role):
         return None
-    key = _key(address, _ALL, None)
     stored = memory.get(key, version)
-    if stored is None:
-        stored = await tiles_repo.fast_cached_tile(lookup, key, version)
+    if stored is not None:
+        return stored
+    stored = await tiles_repo.fast_cached_tile(lookup, key, version)
     if stored is None:
         # Made from data at least as new as ``version`` (read before): never labelled newer than it is.
         # Each statement on its own (autocommit): no BEGIN or ROLLBACK round trips around the query;
@@ -498,7 +509,7 @@ async def fast_tile(
                 )
             )
     memory.put(key, stored)
-    return Tile(stored.data, stored.etag)
+    return stored
 
 
 def _layers_of(group: str) -> list[str]:
