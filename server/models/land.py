@@ -141,12 +141,13 @@ class LandCheckOverlap(Base):
     )
 
 
-#: Plan polygons cut into small pieces (ST_Subdivide) in the area CRS: what overlay queries read.
+#: Plan polygons cut into small pieces (ST_Subdivide) in the area CRS: what overlay queries read.  A piece
+#: cut from a layer dissolved within a tile belongs to no single feature (``feature_id`` NULL).
 plan_pieces = Table(
     "plan_pieces",
     Base.metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("feature_id", BigInteger, ForeignKey("plan_features.id", ondelete="CASCADE"), nullable=False),
+    Column("feature_id", BigInteger, ForeignKey("plan_features.id", ondelete="CASCADE")),
     Column("edition_id", Integer, ForeignKey("plan_editions.id", ondelete="CASCADE"), nullable=False),
     Column("layer", String(20), nullable=False),
     Column("class_code", String(20)),

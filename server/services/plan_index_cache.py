@@ -12,12 +12,14 @@ lock per key lets a single caller load an edition while others wait for it.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gis_data.plan_index import PlanIndex
@@ -48,11 +50,17 @@ _indexes: OrderedDict[EditionKey, PlanIndex] = OrderedDict()
 _too_big: OrderedDict[EditionKey, int] = OrderedDict()
 _counts: OrderedDict[EditionKey, dict[str, int]] = OrderedDict()
 _loading: dict[EditionKey, threading.Lock] = {}
+#: Each engine's database, as it appears in keys (rendering a URL costs about as much as a small check's
+#: tree query, and the engine of a process does not change).
+_databases: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def edition_key(session: Session, edition: PlanEdition) -> EditionKey:
     """The cache key of an edition read through ``session``."""
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    engine = session.get_bind().engine
+    database = _databases.get(engine)
+    if database is None:
+        database = _databases.setdefault(engine, engine.url.render_as_string(hide_password=True))
     return EditionKey(database, edition.id, edition.created_at)
 
 

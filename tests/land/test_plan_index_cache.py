@@ -176,8 +176,12 @@ def test_one_load_under_concurrent_callers(monkeypatch):
 
     monkeypatch.setattr(land_repo, "edition_piece_size", piece_size)
     monkeypatch.setattr(land_repo, "edition_pieces", pieces)
-    url = SimpleNamespace(render_as_string=lambda hide_password: "fake://db")
-    fake_session = SimpleNamespace(get_bind=lambda: SimpleNamespace(engine=SimpleNamespace(url=url)))
+
+    class FakeEngine:  # weakly referenced by the cache, as engines are
+        url = SimpleNamespace(render_as_string=lambda hide_password: "fake://db")
+
+    engine = FakeEngine()
+    fake_session = SimpleNamespace(get_bind=lambda: SimpleNamespace(engine=engine))
     edition = SimpleNamespace(id=7, created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     results = []
     threads = [
