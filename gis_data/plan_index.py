@@ -1,8 +1,9 @@
 """In-process overlay of parcels with the pieces of one plan edition, in the planar area CRS.
 
-A plan edition is cut into small pieces (at most a few dozen vertices each, ``ST_Subdivide`` in the
-database); this module holds those pieces in a shapely STRtree and answers "how much of each parcel
-lies in each plan layer (and land-use class)" with vectorised GEOS calls.  The answer is the same
+A plan edition is cut into small pieces in the database (each layer and land-use class dissolved
+within tiles, then ``ST_Subdivide`` into pieces of at most a few dozen vertices); this module holds
+those pieces in a shapely STRtree and answers "how much of each parcel lies in each plan layer (and
+land-use class)" with vectorised GEOS calls.  The answer is the same
 overlay PostGIS computes (GEOS in both, same coordinates, read as WKB): a piece inside a parcel
 counts with its own area, a piece covering the parcel with the parcel's area, and only pieces
 crossing the parcel boundary get a real intersection.
@@ -41,9 +42,6 @@ class GroupOverlap:
 
 #: Parcels per call at or above which the work is shared by the cores (GEOS runs without the GIL).
 PARALLEL_PARCELS = 8
-#: Boundary-crossing pieces at or above which a call with fewer parcels shares their overlays by the
-#: cores (a single parcel's check then waits for half of them).
-PARALLEL_PAIRS = 8
 _PARTS_PER_WORKER = 4
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
@@ -103,7 +101,7 @@ class PlanIndex:
         if not len(geoms) or not len(self._pieces):
             return []
         if len(geoms) < PARALLEL_PARCELS or _WORKERS == 1:
-            return self._overlaps(geoms, 0, share_crossing=True)
+            return self._overlaps(geoms, 0)
         # More parts than cores, so that a core that drew quick parcels takes up more of them.
         bounds = np.linspace(0, len(geoms), _WORKERS * _PARTS_PER_WORKER + 1).astype(int)
         parts = [
@@ -113,11 +111,8 @@ class PlanIndex:
         ]
         return [row for part in parts for row in part.result()]
 
-    def _overlaps(
-        self, geoms: np.ndarray, offset: int, *, share_crossing: bool = False
-    ) -> list[GroupOverlap]:
-        """``overlaps`` of ``geoms``, numbered from ``offset``; ``share_crossing`` shares the overlays of
-        boundary-crossing pieces by the cores (never from a pool thread: it would wait on itself)."""
+    def _overlaps(self, geoms: np.ndarray, offset: int) -> list[GroupOverlap]:
+        """``overlaps`` of ``geoms``, numbered from ``offset``."""
         # Prepared parcels make the tree's intersects test and the two containment tests cheap.
         shapely.prepare(geoms)
         try:
@@ -133,9 +128,7 @@ class PlanIndex:
         crossing = ~(inside | around)
         area[inside] = self._areas[piece[inside]]
         area[around] = shapely.area(parcel_geoms[around])
-        area[crossing] = _intersection_areas(
-            piece_geoms[crossing], parcel_geoms[crossing], share=share_crossing
-        )
+        area[crossing] = shapely.area(shapely.intersection(piece_geoms[crossing], parcel_geoms[crossing]))
         groups = len(self._groups)
         key = which.astype(np.int64) * groups + self._group[piece]
         unique, position = np.unique(key, return_inverse=True)
@@ -158,21 +151,3 @@ class PlanIndex:
             if isinstance(part, Polygon | MultiPolygon) and not part.is_empty:
                 polygons.extend(shapely.get_parts(part))
         return MultiPolygon(polygons) if polygons else None
-
-
-def _intersection_areas(pieces: np.ndarray, parcels: np.ndarray, *, share: bool) -> np.ndarray:
-    """Areas of the pairwise intersections; with ``share``, enough pairs are split over the cores (the
-    caller's thread takes the last part rather than waiting idle)."""
-    if not share or _WORKERS == 1 or len(pieces) < PARALLEL_PAIRS:
-        return shapely.area(shapely.intersection(pieces, parcels))
-    bounds = np.linspace(0, len(pieces), _WORKERS + 1).astype(int)
-    spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
-    parts = [_pool().submit(_areas_of_intersections, pieces[lo:hi], parcels[lo:hi]) for lo, hi in spans[:-1]]
-    lo, hi = spans[-1]
-    last = _areas_of_intersections(pieces[lo:hi], parcels[lo:hi])
-    return np.concatenate([part.result() for part in parts] + [last])
-
-
-def _areas_of_intersections(pieces: np.ndarray, parcels: np.ndarray) -> np.ndarray:
-    """Areas of the pairwise intersections of two equally long arrays of polygons."""
-    return shapely.area(shapely.intersection(pieces, parcels))

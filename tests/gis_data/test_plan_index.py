@@ -93,26 +93,3 @@ def test_large_batches_shared_over_threads_give_the_same_areas(monkeypatch):
     assert [(o.index, o.layer) for o in serial] == [(o.index, o.layer) for o in shared]
     assert [o.area_m2 for o in serial] == [o.area_m2 for o in shared]
     assert sum(o.area_m2 > 0 for o in shared) >= 400
-
-
-def test_one_parcel_crossing_many_pieces_shares_its_overlays(monkeypatch):
-    from gis_data import plan_index
-
-    pieces = _grid(0.0, 0.0, 10, 10.0)
-    index = PlanIndex(["farmland"] * len(pieces), [None] * len(pieces), pieces)
-    parcel = shapely.Point(50.0, 50.0).buffer(33.0, quad_segs=16)  # crosses some 30 pieces
-    monkeypatch.setattr(plan_index, "_WORKERS", 1)
-    serial = index.overlaps([parcel])
-    monkeypatch.setattr(plan_index, "_WORKERS", 3)
-    calls = []
-    original = plan_index._areas_of_intersections
-
-    def counting(pieces, parcels):
-        calls.append(len(pieces))
-        return original(pieces, parcels)
-
-    monkeypatch.setattr(plan_index, "_areas_of_intersections", counting)
-    shared = index.overlaps([parcel])
-    assert len(calls) == 3 and sum(calls) >= plan_index.PARALLEL_PAIRS
-    assert [(o.index, o.layer, o.area_m2) for o in serial] == [(o.index, o.layer, o.area_m2) for o in shared]
-    assert shared[0].area_m2 == pytest.approx(parcel.area, abs=1e-9)
