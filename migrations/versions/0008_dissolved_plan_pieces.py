@@ -20,6 +20,9 @@ down_revision = "0007_tile_parcel_attributes"
 branch_labels = None
 depends_on = None
 
+#: Vertices per piece when per-feature pieces are rebuilt on downgrade (as before this revision).
+_PIECE_MAX_VERTICES = 96
+
 
 def upgrade() -> None:
     """Let a piece belong to no single feature."""
@@ -27,6 +30,23 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to one feature per piece: editions with dissolved pieces lose them (re-import to rebuild)."""
-    op.execute("DELETE FROM plan_pieces WHERE feature_id IS NULL")
+    """Back to one feature per piece: editions with dissolved pieces get per-feature pieces again."""
+    op.execute("DROP TABLE IF EXISTS dissolved_editions")
+    op.execute(
+        """
+        CREATE TEMP TABLE dissolved_editions ON COMMIT DROP AS
+        SELECT DISTINCT edition_id FROM plan_pieces WHERE feature_id IS NULL
+        """
+    )
+    op.execute("DELETE FROM plan_pieces WHERE edition_id IN (SELECT edition_id FROM dissolved_editions)")
+    op.execute(
+        f"""
+        INSERT INTO plan_pieces (feature_id, edition_id, layer, class_code, geom)
+        SELECT f.id, f.edition_id, f.layer, f.class_code, piece
+        FROM plan_features f,
+             LATERAL ST_Subdivide(ST_MakeValid(f.geom_area), {_PIECE_MAX_VERTICES}) AS piece
+        WHERE f.edition_id IN (SELECT edition_id FROM dissolved_editions)
+          AND GeometryType(piece) = 'POLYGON'
+        """
+    )
     op.alter_column("plan_pieces", "feature_id", existing_type=sa.BigInteger, nullable=False)
