@@ -91,7 +91,7 @@ def build_pieces(session: Session, edition_id: int) -> int:
         text(
             """
             WITH f AS (
-                SELECT id, layer, class_code, ST_MakeValid(geom_area) AS g
+                SELECT id, layer, class_code, ST_CollectionExtract(ST_MakeValid(geom_area), 3) AS g
                 FROM plan_features WHERE edition_id = :edition_id
             ), parts AS (
                 SELECT f.id, f.layer, f.class_code, t.i, t.j,
