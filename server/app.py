@@ -8,6 +8,7 @@ from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -20,7 +21,7 @@ from server.api.deps import SessionDep
 from server.body_limit import BodySizeLimit
 from server.db.notify import AUTH_CHANNEL, TILES_CHANNEL, Listener
 from server.db.runtime import database_url
-from server.db.session import LookupChannel, make_async_engine, make_engine, make_sessionmaker
+from server.db.session import LookupChannel, make_async_engine, make_engine, make_sessionmaker, open_pool
 from server.errors import install_error_handlers
 from server.services.tiles import TileFreshness, TileMemory
 from server.settings import Settings
@@ -66,7 +67,8 @@ def create_app(
             listener: Listener | None = None
             if session_factory is None:
                 url = stack.enter_context(database_url(settings))
-                engine = make_engine(url)
+                engine = make_engine(url, pool_size=settings.db_pool_size)
+                await run_in_threadpool(open_pool, engine, settings.db_pool_size)
                 app.state.sessionmaker = make_sessionmaker(engine)
                 # Tests passing their own session_factory (one rolled-back transaction) get no fast
                 # path: it would read the database through other connections.

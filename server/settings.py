@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: Where the embedded cluster keeps its data (ignored when ``database_url`` is set).
     data_dir: Path = REPO_ROOT / "var"
+    #: Database connections the app keeps open and ready (opened at start-up; more are opened for a
+    #: burst and closed again).
+    db_pool_size: int = Field(default=10, ge=1, le=100)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     #: Lifetime of a login token.
