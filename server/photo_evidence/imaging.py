@@ -51,11 +51,17 @@ _CHUNK = 1024 * 1024
 #: call but takes it back between them: with its default (64 KiB), a 12 MP photo needed ~70 GIL
 #: hand-overs, each waiting behind whatever Python code other threads run (the event loop, requests).
 DECODE_BLOCK_BYTES = 4 * 1024 * 1024
-#: glibc's ``mallopt`` parameter for the size from which allocations are mapped fresh from the kernel.
+#: glibc's ``mallopt`` parameters: the size from which allocations are mapped fresh from the kernel,
+#: and how much free memory a heap keeps before returning its top to the kernel.
 _M_MMAP_THRESHOLD = -3
+_M_TRIM_THRESHOLD = -1
 #: Allocations from this size on are mapped fresh (see :func:`map_large_buffers`): a 1/2-scale decode
 #: of a 12 MP photo is 12 MB; NumPy's and Python's everyday buffers stay well below.
 LARGE_BUFFER_BYTES = 8 * 1024 * 1024
+#: Free heap memory kept for reuse rather than handed back to the kernel (glibc's default: 128 KiB once
+#: the mmap threshold is pinned).  The decoder's 4 MiB input blocks and the previews' buffers then reuse
+#: pages already mapped in.
+KEEP_FREED_BYTES = 64 * 1024 * 1024
 
 PathOrFile = str | os.PathLike[str] | IO[bytes]
 
@@ -204,14 +210,20 @@ def encode_jpeg(image: Image.Image, *, icc: bytes | None = None) -> bytes:
         return handle.read()
 
 
-def map_large_buffers(threshold: int = LARGE_BUFFER_BYTES) -> bool:
+def map_large_buffers(threshold: int = LARGE_BUFFER_BYTES, *, keep_freed: int = KEEP_FREED_BYTES) -> bool:
     """Have glibc map allocations of ``threshold`` bytes and more fresh from the kernel (process-wide).
 
     Pillow allocates a decode's pixels zeroed (``calloc``) while it holds the GIL.  glibc's default
     threshold rises with the first large block freed, after which a 12 MB decode comes from the heap
     and is cleared with ``memset``: ~10 ms per 12 MP photo with the GIL held, during which the event
     loop cannot run.  Freshly mapped memory is already zero, and its pages are touched by the decoder,
-    without the GIL.  Returns False where this is not glibc (nothing changed).
+    without the GIL.
+
+    Pinning the threshold also drops glibc's trim threshold to 128 KiB: every freed 4 MiB input block
+    of the decoder was handed back to the kernel (``madvise``) and the next one faulted in again, page
+    by page, inside Pillow's read loop with the GIL held (3-4 ms per block on a virtual machine, where
+    a page fault costs ~3.5 us).  Up to ``keep_freed`` bytes of free heap are now kept for reuse.
+    Returns False where this is not glibc (nothing changed).
     """
     import ctypes
     import platform
@@ -219,7 +231,8 @@ def map_large_buffers(threshold: int = LARGE_BUFFER_BYTES) -> bool:
     if platform.libc_ver()[0] != "glibc":
         return False
     try:
-        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold))
+        mallopt = ctypes.CDLL(None).mallopt
+        return bool(mallopt(_M_MMAP_THRESHOLD, threshold)) and bool(mallopt(_M_TRIM_THRESHOLD, keep_freed))
     except (OSError, AttributeError):
         return False
 
