@@ -34,6 +34,7 @@ from server.models import Inspection, Photo, PhotoBlob, User
 from server.permissions import can_read_project, can_report_progress, project_scope
 from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoMetadata, PhotoRejected, read_photo_metadata
 from server.photo_evidence.imaging import derive_photo, map_large_buffers, pixel_limit_from_head
+from server.photo_evidence.imaging import warm_up as imaging_warm_up
 from server.photo_evidence.verdict import DeviceFix, assess_photo
 from server.repositories import evidence as evidence_repo
 from server.repositories import projects as projects_repo
@@ -262,6 +263,7 @@ def warm_up() -> None:
     sample = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 120, 60)).save(sample, "JPEG")
     derivatives, _ = pixel_pool().submit(_pixel_work, sample, DEFAULT_MAX_PIXELS).result()
+    pixel_pool().submit(imaging_warm_up).result()
     read_photo_metadata(io.BytesIO(derivatives[THUMB_SIZE]))
     evidence_repo.warm_up()
 

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 import imagehash
+import numpy as np
 import pytest
+import simplejpeg
 from PIL import Image, ImageFile
 from PIL.JpegImagePlugin import JpegImageFile
 
@@ -23,6 +25,7 @@ from server.photo_evidence.imaging import (
     perceptual_hash,
     pixel_limit_from_head,
     sha256_file,
+    shrink_pixels,
 )
 from tests.photo_evidence.photos import (
     BASE,
@@ -61,6 +64,30 @@ def draft_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, tuple[int
     return calls
 
 
+@pytest.fixture
+def fast_decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, int], tuple[int, ...]]]:
+    """Record every libjpeg-turbo decode: the minimum box asked for and the shape of the pixels."""
+    calls: list[tuple[tuple[int, int], tuple[int, ...]]] = []  # ("refused",) for a decoder error
+    real = simplejpeg.decode_jpeg
+
+    def spy(data, colorspace="rgb", *args, min_width=0, min_height=0, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            result = real(data, colorspace, *args, min_width=min_width, min_height=min_height, **kwargs)
+        except ValueError:
+            calls.append(("refused",))  # type: ignore[arg-type]
+            raise
+        calls.append(((min_width, min_height), result.shape))
+        return result
+
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", spy)
+    return calls
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255**2 / error))
+
+
 def test_pillow_limit_is_set_consciously() -> None:
     assert Image.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS == 120_000_000
 
@@ -97,19 +124,19 @@ def test_pixel_bomb_refused_fast_without_decoding(tmp_path: Path, monkeypatch: p
         assert info.value.code == "too_many_pixels"
 
 
-def test_load_reduced_uses_jpeg_draft_scale(big_jpeg: Path, draft_calls: list) -> None:
+def test_load_reduced_uses_dct_scale(big_jpeg: Path, fast_decodes: list, draft_calls: list) -> None:
     small = load_reduced(big_jpeg, 320)
     assert small.size == (500, 375)  # decoded at 1/8, not 4000 x 3000
-    assert draft_calls[-1][1] == (320, 240)  # the box whose longest side is 320
-    assert draft_calls[-1][2] == ("RGB", (0, 0, 500.0, 375.0))
-    assert load_reduced(big_jpeg, 1280).size == (2000, 1500)  # 1/4 would be below 1280
+    assert fast_decodes[-1] == ((320, 240), (375, 500, 3))  # the box whose longest side is 320
+    assert load_reduced(big_jpeg, 1280).size == (1500, 1125)  # 3/8; 2/8 would be below 1280
+    assert draft_calls == []  # a clean JPEG never takes the Pillow path
 
 
-def test_derivatives_sizes_and_single_reduced_decode(big_jpeg: Path, draft_calls: list) -> None:
+def test_derivatives_sizes_and_single_reduced_decode(big_jpeg: Path, fast_decodes: list) -> None:
     derivatives = make_derivatives(big_jpeg)
     assert list(derivatives) == [320, 1280]
-    # One decode for both sizes: a 12 MP photo at 1/2 DCT scale, the smallest that keeps 1280 px.
-    assert len(draft_calls) == 1 and draft_calls[0][2] == ("RGB", (0, 0, 2000.0, 1500.0))
+    # One decode for both sizes: a 12 MP photo at 3/8 DCT scale, the smallest that keeps 1280 px.
+    assert fast_decodes == [((1280, 960), (1125, 1500, 3))]
     for size, data in derivatives.items():
         with Image.open(io.BytesIO(data)) as image:
             assert image.format == "JPEG"
@@ -224,9 +251,73 @@ def test_thumbnail_is_made_from_the_preview(big_jpeg: Path, monkeypatch: pytest.
         sources.append((image.size, size))
         return real(image, size)
 
+    real_pixels = imaging.shrink_pixels
+
+    def spy_pixels(pixels: np.ndarray, size: int) -> np.ndarray:
+        sources.append(((pixels.shape[1], pixels.shape[0]), size))
+        return real_pixels(pixels, size)
+
     monkeypatch.setattr(imaging, "shrink", spy)
+    monkeypatch.setattr(imaging, "shrink_pixels", spy_pixels)
     derivatives = make_derivatives(big_jpeg, sizes=(320, 1280))
     resampled = [(source, size) for source, size in sources if max(source) > size]  # no-op calls aside
-    assert resampled == [((2000, 1500), 1280), ((1280, 960), 320)]
+    assert resampled == [((1500, 1125), 1280), ((1280, 960), 320)]
     with Image.open(io.BytesIO(derivatives[320])) as image:
         assert image.size == (320, 240)
+
+
+def test_preview_is_faithful_to_a_full_resolution_resize(big_jpeg: Path) -> None:
+    """The fast path (3/8 decode + one bilinear pass) against a full decode resized with LANCZOS."""
+    with Image.open(big_jpeg) as image:
+        reference = np.asarray(image.convert("RGB").resize((1280, 960), Image.Resampling.LANCZOS))
+    with Image.open(io.BytesIO(make_derivatives(big_jpeg, sizes=(1280,))[1280])) as preview:
+        assert preview.size == (1280, 960)
+        assert _psnr(np.asarray(preview), reference) > 40
+
+
+def test_colours_survive_the_fast_path(tmp_path: Path, fast_decodes: list) -> None:
+    """Channel order and greyscale: a red photo stays red, a grey one grey."""
+    red = write(tmp_path / "red.jpg", jpeg_bytes(image=Image.new("RGB", (800, 600), (200, 30, 40))))
+    grey = write(tmp_path / "grey.jpg", jpeg_bytes(image=Image.new("L", (800, 600), 90)))
+    for path, expected in ((red, (200, 30, 40)), (grey, (90, 90, 90))):
+        with Image.open(io.BytesIO(make_derivatives(path, sizes=(320,))[320])) as thumb:
+            assert thumb.mode == "RGB"
+            assert np.abs(np.asarray(thumb).mean(axis=(0, 1)) - expected).max() < 4
+    assert len(fast_decodes) == 2
+
+
+def test_jpeg_with_a_recoverable_warning_takes_the_pillow_path(
+    tmp_path: Path, fast_decodes: list, draft_calls: list
+) -> None:
+    """Damaged scan data: libjpeg-turbo warns and the strict decode refuses; Pillow decodes it anyway."""
+    data = bytearray(jpeg_bytes(image=pattern((800, 600), 5)))
+    middle = len(data) // 2
+    data[middle : middle + 2000] = bytes(2000)
+    path = write(tmp_path / "damaged.jpg", bytes(data))
+    with pytest.raises(ValueError, match="Corrupt JPEG data"):
+        simplejpeg.decode_jpeg(bytes(data), "RGB", strict=True)
+    fast_decodes.clear()
+    derivatives = make_derivatives(path, sizes=(320,))
+    assert fast_decodes == [("refused",)] and len(draft_calls) == 1  # strict decoder, then Pillow
+    with Image.open(io.BytesIO(derivatives[320])) as thumb:
+        assert thumb.size == (320, 240)
+
+
+def test_cmyk_jpeg_takes_the_pillow_path(tmp_path: Path, fast_decodes: list, draft_calls: list) -> None:
+    path = write(tmp_path / "cmyk.jpg", jpeg_bytes(image=pattern((800, 600), 6).convert("CMYK")))
+    derivatives = make_derivatives(path, sizes=(320,))
+    assert fast_decodes == [] and len(draft_calls) == 1
+    with Image.open(io.BytesIO(derivatives[320])) as thumb:
+        assert thumb.mode == "RGB" and thumb.size == (320, 240)
+
+
+def test_large_remaining_factor_averages_instead_of_skipping_pixels() -> None:
+    """Beyond 1.5x, bilinear interpolation would alias a fine pattern; the area average does not."""
+    stripes = np.zeros((600, 1700, 3), dtype=np.uint8)
+    stripes[:, ::2] = 255  # one-pixel stripes: mean 127.5
+    averaged = shrink_pixels(stripes, 1000)  # factor 1.7
+    assert averaged.shape == (353, 1000, 3)
+    assert averaged.std() < 30 and abs(float(averaged.mean()) - 127.5) < 3
+    kept = shrink_pixels(stripes, 1400)  # factor 1.21: bilinear, still close to the mean overall
+    assert kept.shape == (494, 1400, 3) and abs(float(kept.mean()) - 127.5) < 8
+    assert shrink_pixels(stripes, 2000) is stripes  # never upscaled
