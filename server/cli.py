@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,10 @@ def _fail(error: AppError) -> None:
     raise typer.Exit(1)
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default from SITEWATCH_HOST).")] = None,
@@ -85,6 +90,10 @@ def serve(
     from server.app import create_app
     from server.services import demo as demo_service
 
+    # SIGTERM (a service manager, ``kill``) must stop the embedded database too, as Ctrl-C does.
+    # uvicorn shuts down gracefully on it, then raises the signal again once it has finished; with
+    # the default action the process would end there, before the database is stopped.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     settings = Settings()
     host = host or settings.host
     port = port or settings.port

@@ -175,3 +175,50 @@ def test_import_bad_files(cli_env, tmp_path):
     r = runner.invoke(app, ["import", str(csv_file)])
     assert r.exit_code == 1
     assert "csv_columns" in r.output
+
+
+def test_serve_stops_its_embedded_database_on_sigterm():
+    """A service manager's SIGTERM ends `sitewatch serve` the way Ctrl-C does: database stopped too."""
+    import os
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    # Not under pytest's tmp dir: as root the cluster runs as `postgres`, which cannot enter it.
+    base = Path(tempfile.mkdtemp(prefix="sitewatch-serve-"))
+    os.chmod(base, 0o755)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "SITEWATCH_DATABASE_URL"}
+    env |= {"SITEWATCH_DATA_DIR": str(base), "SITEWATCH_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "server.cli", "serve", "--no-demo", "--port", str(port)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        assert (base / "pgdata" / "postmaster.pid").exists()  # its own cluster is running
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0].decode()
+        assert proc.returncode == 128 + signal.SIGTERM, output
+        assert not (base / "pgdata" / "postmaster.pid").exists(), output  # stopped with it
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        from server.db.embedded import EmbeddedPostgres
+
+        EmbeddedPostgres(base / "pgdata").stop(force=True)
+        shutil.rmtree(base, ignore_errors=True)
