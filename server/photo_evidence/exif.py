@@ -188,8 +188,43 @@ _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
 
 
+#: Frame headers of progressive JPEGs (Huffman, arithmetic, differential).
+_PROGRESSIVE_SOF_MARKERS = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
+#: A progressive JPEG is decoded from a buffer of all its DCT coefficients, at any DCT scale: about
+#: 3 bytes per pixel (4:2:0), 360 MB at the 120 MP limit.  Such files get this share of the pixel
+#: limit (30 MP by default, about 90 MB).  Phones write baseline JPEGs.
+PROGRESSIVE_LIMIT_SHARE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class JpegFrame:
+    """What a JPEG's frame header (SOFn) says."""
+
+    width: int
+    height: int
+    progressive: bool
+
+    def check(self, max_pixels: int) -> None:
+        """Raise ``too_many_pixels`` above the limit (a quarter of it for progressive JPEGs)."""
+        if self.progressive and self.width * self.height > max_pixels // PROGRESSIVE_LIMIT_SHARE:
+            raise PhotoRejected(
+                "too_many_pixels",
+                f"照片为渐进式 JPEG（{self.width}×{self.height}，约 {self.width * self.height / 1e6:.0f} "
+                f"百万像素），解码时须缓存整幅图像，超过渐进式照片的上限 "
+                f"{max_pixels // PROGRESSIVE_LIMIT_SHARE / 1e6:.0f} 百万像素；请上传手机拍摄的原始照片。",
+            )
+        if self.width * self.height > max_pixels:
+            raise too_many_pixels(self.width, self.height, max_pixels)
+
+
 def jpeg_header_dimensions(fp: IO[bytes]) -> tuple[int, int]:
-    """Walk a JPEG's marker segments up to the frame header and return its (width, height).
+    """A JPEG's (width, height) from its frame header (see :func:`jpeg_frame`)."""
+    frame = jpeg_frame(fp)
+    return frame.width, frame.height
+
+
+def jpeg_frame(fp: IO[bytes]) -> JpegFrame:
+    """Walk a JPEG's marker segments up to the frame header and return what it says.
 
     Reads only segment headers (seeking over their payloads).  Raises :class:`PhotoRejected` with
     ``truncated`` when the file ends before the frame header and ``corrupt`` when it is not a
@@ -227,7 +262,7 @@ def jpeg_header_dimensions(fp: IO[bytes]) -> tuple[int, int]:
             height, width = struct.unpack(">HH", frame[1:5])
             if width == 0 or height == 0:
                 raise PhotoRejected("corrupt")
-            return width, height
+            return JpegFrame(width, height, code in _PROGRESSIVE_SOF_MARKERS)
         here = fp.tell()
         fp.seek(0, os.SEEK_END)
         if here + length - 2 > fp.tell():
@@ -303,9 +338,7 @@ def open_photo(
                 raise PhotoRejected("truncated")
             raise _unsupported(head)
         if fmt == FORMAT_JPEG:
-            width, height = jpeg_header_dimensions(fp)
-            if width * height > max_pixels:
-                raise too_many_pixels(width, height, max_pixels)
+            jpeg_frame(fp).check(max_pixels)
         else:
             _register_heif_opener()
         fp.seek(0)

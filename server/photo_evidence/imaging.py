@@ -35,9 +35,8 @@ from server.photo_evidence.exif import (
     FORMAT_JPEG,
     PhotoRejected,
     failure_code,
-    jpeg_header_dimensions,
+    jpeg_frame,
     open_photo,
-    too_many_pixels,
 )
 
 #: Longest sides, in pixels, of the derivatives made by default: list thumbnail, detail preview.
@@ -96,17 +95,17 @@ def pixel_limit_from_head(head: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) 
 
     Returns the JPEG's stored (width, height) once ``head`` reaches its frame header; None when more
     bytes are needed, or when the file is not a JPEG or its markers are broken (the full checks on the
-    whole file then decide).  Raises ``too_many_pixels`` above the limit.
+    whole file then decide).  Raises ``too_many_pixels`` above the limit (a quarter of it for a
+    progressive JPEG: see :data:`~server.photo_evidence.exif.PROGRESSIVE_LIMIT_SHARE`).
     """
     if not head.startswith(b"\xff\xd8\xff"):
         return None
     try:
-        width, height = jpeg_header_dimensions(io.BytesIO(head))
+        frame = jpeg_frame(io.BytesIO(head))
     except PhotoRejected:
         return None
-    if width * height > max_pixels:
-        raise too_many_pixels(width, height, max_pixels)
-    return width, height
+    frame.check(max_pixels)
+    return frame.width, frame.height
 
 
 def _decode(image: Image.Image) -> None:

@@ -77,10 +77,10 @@ def write(path: Path, data: bytes) -> Path:
     return path
 
 
-def patch_sof_dimensions(data: bytes, width: int, height: int) -> bytes:
-    """Rewrite the frame header (SOF0) of a baseline JPEG to claim another size."""
-    index = data.find(b"\xff\xc0")
-    assert index > 0, "no SOF0 marker"
+def patch_sof_dimensions(data: bytes, width: int, height: int, *, marker: bytes = b"\xff\xc0") -> bytes:
+    """Rewrite the frame header (SOF0, or ``marker``: SOF2 for progressive) to claim another size."""
+    index = data.find(marker)
+    assert index > 0, f"no {marker.hex()} marker"
     patched = bytearray(data)
     patched[index + 5 : index + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
     return bytes(patched)

@@ -321,3 +321,26 @@ def test_large_remaining_factor_averages_instead_of_skipping_pixels() -> None:
     kept = shrink_pixels(stripes, 1400)  # factor 1.21: bilinear, still close to the mean overall
     assert kept.shape == (494, 1400, 3) and abs(float(kept.mean()) - 127.5) < 8
     assert shrink_pixels(stripes, 2000) is stripes  # never upscaled
+
+
+def test_progressive_jpeg_gets_a_quarter_of_the_pixel_limit(tmp_path: Path) -> None:
+    """Progressive JPEGs buffer every DCT coefficient whatever the scale: 48 MP would be ~150 MB."""
+    progressive = io.BytesIO()
+    pattern((800, 600), 8).save(progressive, "JPEG", progressive=True, quality=85)
+    data = progressive.getvalue()
+    assert b"\xff\xc2" in data and b"\xff\xc0" not in data
+    # A real progressive photo within its limit decodes as any other.
+    derivatives = make_derivatives(write(tmp_path / "progressive.jpg", data), sizes=(320,))
+    with Image.open(io.BytesIO(derivatives[320])) as thumb:
+        assert thumb.size == (320, 240)
+    big = patch_sof_dimensions(data, 8000, 6000, marker=b"\xff\xc2")  # 48 MP, claimed
+    with pytest.raises(PhotoRejected) as info:
+        pixel_limit_from_head(big[:4096])  # refused from the first bytes of the upload
+    assert info.value.code == "too_many_pixels" and "渐进式" in info.value.message
+    with pytest.raises(PhotoRejected) as info:
+        check_pixel_limit(write(tmp_path / "big-progressive.jpg", big))
+    assert info.value.code == "too_many_pixels"
+    assert pixel_limit_from_head(big[:4096], max_pixels=200_000_000) == (8000, 6000)  # 48 <= 200/4
+    # The same size as a baseline JPEG is within the (whole) limit.
+    baseline = patch_sof_dimensions(jpeg_bytes((800, 600)), 8000, 6000)
+    assert pixel_limit_from_head(baseline[:4096]) == (8000, 6000)
