@@ -2,14 +2,16 @@
 
 Every function checks the pixel limit from the header before any decoding.  JPEGs are decoded at
 reduced scale (libjpeg-turbo's DCT scaling by M/8), so a 50 MP photo never becomes a 150 MB bitmap;
-one decode serves every derivative and the perceptual hash.  The decoder is libjpeg-turbo through
-``simplejpeg`` (any M/8, straight into a NumPy array, without the GIL), and the one resampling pass
-after it is OpenCV's; a JPEG that decoder will not take as it is (a libjpeg warning, CMYK) goes the
-established way instead, Pillow's ``draft`` (1/2, 1/4, 1/8) and its own resampling, which also
-decides what is truncated or corrupt.  HEIC has no reduced-scale mode: pillow-heif decodes the
-primary image in full.  We deliberately do not use its embedded
-thumbnails (``draft`` on HEIF), since a crafted file could carry a thumbnail showing another scene;
-the full decode is bounded by the same pixel limit.
+one decode serves every derivative and the perceptual hash.
+
+* The decoder is libjpeg-turbo through ``simplejpeg`` (any M/8, straight into a NumPy array, without
+  the GIL), and the one resampling pass after it is OpenCV's.
+* A JPEG that decoder will not take as it is (a libjpeg warning, CMYK) goes the established way
+  instead: Pillow's ``draft`` (1/2, 1/4, 1/8) and its own resampling, which also decides what is
+  truncated or corrupt.
+* HEIC has no reduced-scale mode: pillow-heif decodes the primary image in full.  We deliberately do
+  not use its embedded thumbnails (``draft`` on HEIF), since a crafted file could carry a thumbnail
+  showing another scene; the full decode is bounded by the same pixel limit.
 
 ``PIL.Image.MAX_IMAGE_PIXELS`` is set by :mod:`server.photo_evidence.exif` (see there).
 """
