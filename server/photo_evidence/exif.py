@@ -217,12 +217,6 @@ class JpegFrame:
             raise too_many_pixels(self.width, self.height, max_pixels)
 
 
-def jpeg_header_dimensions(fp: IO[bytes]) -> tuple[int, int]:
-    """A JPEG's (width, height) from its frame header (see :func:`jpeg_frame`)."""
-    frame = jpeg_frame(fp)
-    return frame.width, frame.height
-
-
 def jpeg_frame(fp: IO[bytes]) -> JpegFrame:
     """Walk a JPEG's marker segments up to the frame header and return what it says.
 

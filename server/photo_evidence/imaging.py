@@ -158,12 +158,12 @@ def _opencv() -> ModuleType:
     return cv2
 
 
-def warm_up() -> None:
-    """Import and exercise the decoder and OpenCV now, not inside the first upload (a 0.2 s import)."""
+def warm_up() -> Derivatives:
+    """Run the whole pixel pipeline once on a small sample, so that the first upload does not import
+    and initialise the decoder, OpenCV (0.2 s) and SciPy's FFT (the perceptual hash) itself."""
     sample = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 120, 60)).save(sample, "JPEG")
-    pixels = simplejpeg.decode_jpeg(sample.getvalue(), "RGB", min_width=32, min_height=24)
-    shrink_pixels(pixels, 16)
+    return derive_photo(sample, sizes=(20,))  # decoded at 3/8 (24 x 18), then resampled to 20 px
 
 
 def _min_box(width: int, height: int, size: int) -> tuple[int, int]:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from PIL import Image
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -32,7 +31,7 @@ from server.domain import Role
 from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_error
 from server.models import Inspection, Photo, PhotoBlob, User
 from server.permissions import can_read_project, can_report_progress, project_scope
-from server.photo_evidence.exif import DEFAULT_MAX_PIXELS, PhotoMetadata, PhotoRejected, read_photo_metadata
+from server.photo_evidence.exif import PhotoMetadata, PhotoRejected, read_photo_metadata
 from server.photo_evidence.imaging import derive_photo, map_large_buffers, pixel_limit_from_head
 from server.photo_evidence.imaging import warm_up as imaging_warm_up
 from server.photo_evidence.verdict import DeviceFix, assess_photo
@@ -260,11 +259,8 @@ def warm_up() -> None:
     from server.photo_evidence.exif import _register_heif_opener
 
     _register_heif_opener()
-    sample = io.BytesIO()
-    Image.new("RGB", (64, 48), (90, 120, 60)).save(sample, "JPEG")
-    derivatives, _ = pixel_pool().submit(_pixel_work, sample, DEFAULT_MAX_PIXELS).result()
-    pixel_pool().submit(imaging_warm_up).result()
-    read_photo_metadata(io.BytesIO(derivatives[THUMB_SIZE]))
+    derived = pixel_pool().submit(imaging_warm_up).result()
+    read_photo_metadata(io.BytesIO(next(iter(derived.files.values()))))
     evidence_repo.warm_up()
 
 
