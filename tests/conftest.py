@@ -41,17 +41,17 @@ def database_url() -> Iterator[str]:
         url = cluster.ensure_started()
     migrate.upgrade(url)
     engine = make_engine(url)
+    demo_photos = Path(tempfile.mkdtemp(prefix="sitewatch-demo-"))
     with Session(engine) as session:
         from server.services import demo
 
         demo.load_demo(session, password=DEMO_PASSWORD)
-        demo.load_demo_history(
-            session, store=LocalBlobStore(Path(tempfile.mkdtemp(prefix="sitewatch-demo-")))
-        )
+        demo.load_demo_history(session, store=LocalBlobStore(demo_photos))
     engine.dispose()
     try:
         yield url
     finally:
+        shutil.rmtree(demo_photos, ignore_errors=True)
         if cluster is not None:
             cluster.stop()
             shutil.rmtree(base, ignore_errors=True)

@@ -20,6 +20,7 @@ from server.schemas.land import (
     ParcelImportRead,
     ParcelRead,
     SubmitRequest,
+    YearRead,
 )
 from server.services import land as land_service
 
@@ -88,6 +89,12 @@ def list_parcels(
 ) -> list[ParcelRead]:
     """Land-demand parcels the user may see, with their latest check."""
     return land_service.list_parcels(session, user, year=year, project_id=project_id)
+
+
+@router.get("/years", response_model=list[YearRead])
+def parcel_years(user: CurrentUser, session: SessionDep) -> list[dict[str, int]]:
+    """Years with land-demand parcels the user may see, newest first, with their counts."""
+    return land_service.parcel_years(session, user)
 
 
 @router.get("/parcels/geojson", response_class=JSONResponse)

@@ -189,6 +189,12 @@ def dashboard_page() -> FileResponse:
     return _page("dashboard.html")
 
 
+@pages.get("/land")
+def land_page() -> FileResponse:
+    """The land bureau's page: plan editions, the year's parcels and verdicts, checks and batches."""
+    return _page("land.html")
+
+
 @pages.get("/projects/{project_id}")
 def project_page_html(project_id: ProjectId) -> FileResponse:
     """A project's page."""

@@ -223,6 +223,14 @@ def list_parcels(
     return list(session.scalars(stmt).unique())
 
 
+def parcel_years(session: Session, *, project_ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """(year, number of parcels) of every year with parcels, newest first."""
+    stmt = select(LandParcel.year, func.count()).group_by(LandParcel.year).order_by(LandParcel.year.desc())
+    if project_ids is not None:
+        stmt = stmt.where(LandParcel.project_id.in_(list(project_ids)))
+    return [(int(year), int(count)) for year, count in session.execute(stmt)]
+
+
 def add_batch(session: Session, batch: ApprovalBatch) -> ApprovalBatch:
     """Insert an approval batch."""
     session.add(batch)

@@ -81,6 +81,13 @@ class ParcelImportRead(BaseModel):
     warnings: list[dict[str, Any]]
 
 
+class YearRead(BaseModel):
+    """A year with land-demand parcels."""
+
+    year: int
+    parcels: int
+
+
 class SubmitRequest(StrictModel):
     """Parcels to submit to the land bureau."""
 

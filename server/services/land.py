@@ -307,17 +307,29 @@ def get_parcel(session: Session, actor: User, parcel_id: int) -> ParcelRead:
     return _reads(session, [_visible_parcel(session, actor, parcel_id)])[0]
 
 
+def _visible_project_ids(session: Session, actor: User) -> list[int] | None:
+    """Ids of the projects whose parcels the actor may see; None for all of them."""
+    scope = project_scope(actor)
+    if scope.all:
+        return None
+    items, _ = projects_repo.list_projects(session, scope=scope, filters=projects_repo.ProjectFilter())
+    return [p.id for p in items]
+
+
 def list_parcels(
     session: Session, actor: User, *, year: int | None = None, project_id: int | None = None
 ) -> list[ParcelRead]:
     """Parcels the actor may see, by year and/or project."""
-    scope = project_scope(actor)
-    visible_ids = None
-    if not scope.all:
-        items, _ = projects_repo.list_projects(session, scope=scope, filters=projects_repo.ProjectFilter())
-        visible_ids = [p.id for p in items]
-    parcels = land_repo.list_parcels(session, year=year, project_id=project_id, project_ids=visible_ids)
+    parcels = land_repo.list_parcels(
+        session, year=year, project_id=project_id, project_ids=_visible_project_ids(session, actor)
+    )
     return _reads(session, parcels)
+
+
+def parcel_years(session: Session, actor: User) -> list[dict[str, int]]:
+    """The years that have parcels the actor may see, newest first, with how many."""
+    rows = land_repo.parcel_years(session, project_ids=_visible_project_ids(session, actor))
+    return [{"year": year, "parcels": count} for year, count in rows]
 
 
 @dataclass(slots=True)

@@ -389,3 +389,19 @@ def test_parcel_exports_import_back(client, land, session, tmp_path, fmt):
     assert again.json()["created"][0]["parcel_code"] == "X1"  # the code survives the round trip
     bad = client.get("/api/v1/land/parcels/export", params={"year": 2029, "format": "kml"}, headers=land)
     assert bad.status_code == 422
+
+
+def test_parcel_years_count_what_each_user_sees(client, land, login):
+    unit = login("unit")
+    for headers in (land, unit):
+        years = client.get("/api/v1/land/years", headers=headers).json()
+        assert [y["year"] for y in years] == sorted((y["year"] for y in years), reverse=True)
+        for entry in years:
+            listed = client.get(
+                "/api/v1/land/parcels", params={"year": entry["year"]}, headers=headers
+            ).json()
+            assert entry["parcels"] == len(listed) > 0
+    everything = {y["year"]: y["parcels"] for y in client.get("/api/v1/land/years", headers=land).json()}
+    own = {y["year"]: y["parcels"] for y in client.get("/api/v1/land/years", headers=unit).json()}
+    assert everything[2026] > own.get(2026, 0)
+    assert client.get("/api/v1/land/years").status_code == 401

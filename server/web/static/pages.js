@@ -32,10 +32,18 @@ const Sitewatch = (() => {
     }
   }
 
-  async function request(path) {
+  // GET by default; ``options.json`` is sent as a JSON body, ``options.form`` (FormData) as multipart.
+  async function request(path, options = {}) {
     const headers = { "Accept": "application/json, text/html, image/png" };
     if (token()) headers["Authorization"] = "Bearer " + token();
-    const response = await fetch(API + path, { headers });
+    let body;
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.json);
+    } else if (options.form !== undefined) {
+      body = options.form;
+    }
+    const response = await fetch(API + path, { method: options.method || (body ? "POST" : "GET"), headers, body });
     if (!response.ok) {
       let problem = null;
       try { problem = await response.json(); } catch (e) { problem = null; }
@@ -48,6 +56,7 @@ const Sitewatch = (() => {
   const api = async (path) => (await request(path)).json();
   const apiText = async (path) => (await request(path)).text();
   const apiBlob = async (path) => (await request(path)).blob();
+  const post = async (path, options) => (await request(path, { method: "POST", ...options })).json();
 
   // Photos need the login too: fetch them with the token and hand the <img> a blob URL.
   async function authImage(img, url) {
@@ -143,6 +152,6 @@ const Sitewatch = (() => {
     Chart.defaults.maintainAspectRatio = false;
   }
 
-  return { API, TOKEN_KEY, $, label, token, wan, percent, api, apiText, apiBlob, authImage,
+  return { API, TOKEN_KEY, $, label, token, wan, percent, api, apiText, apiBlob, post, authImage,
     download, el, badge, fillTable, showError, start, chartDefaults };
 })();

@@ -1,0 +1,171 @@
+"""The land bureau's page in a real headless Chromium: a year's parcels and verdicts as the API gives them,
+a TXT imported through the form, then checked, submitted, put into a batch and approved with the buttons;
+the Excel report downloaded; a unit's view, and a bad file refused with nothing left behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+from openpyxl import load_workbook
+from shapely.geometry import box
+from sqlalchemy import select
+
+from gis_data import crs
+from gis_data.boundary_txt import ParcelForExport, write_boundary_txt
+from server.models import Project
+from tests.conftest import DEMO_PASSWORD
+from tests.factories import user
+from tests.web.test_map_pages import _shot, _sign_in
+
+DEMO_YEAR = 2026
+#: Years no other test uses, so the counts here are this test's own.
+FORM_YEAR = 2033
+BAD_YEAR = 2034
+
+X0, Y0 = crs.transformer(crs.STORAGE_SRID, crs.AREA_SRID).transform(106.137, 34.752)
+
+
+def _txt(code: str, name: str, x: float, y: float, size: float) -> bytes:
+    square = crs.reproject(box(X0 + x, Y0 + y, X0 + x + size, Y0 + y + size), crs.AREA_SRID, crs.STORAGE_SRID)
+    parcel = ParcelForExport(parcel_id=code, name=name, geometry_lonlat=square, land_class="0701")
+    return write_boundary_txt([parcel], date=dt.date(2026, 10, 1))
+
+
+def _api(live_server: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=live_server + "/api/v1", timeout=30)
+    r = client.post("/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    return client
+
+
+def _row(page, code: str):
+    return page.locator(f"#parcels tbody tr[data-parcel='{code}']")
+
+
+def test_land_page_shows_verdicts_and_runs_the_cycle(page, live_server, session, tmp_path):
+    api = _api(live_server, "land")
+    _sign_in(page, live_server, "land")
+    page.click("header nav a[href='/land']")
+    page.wait_for_selector("body[data-loaded='1']")
+    assert page.is_visible("#edition-form")
+    assert page.locator("#edition-name").inner_text() == api.get("/land/editions").json()[0]["name"]
+
+    # The demo year: every parcel of the API is a row, with the API's verdict and reasons.
+    page.select_option("#year", str(DEMO_YEAR))
+    page.wait_for_function(f"new URLSearchParams(location.search).get('year') === '{DEMO_YEAR}'")
+    parcels = api.get("/land/parcels", params={"year": DEMO_YEAR}).json()
+    assert len(parcels) > 10
+    page.wait_for_function(
+        f"document.querySelectorAll('#parcels tbody tr[data-parcel]').length === {len(parcels)}"
+    )
+    for parcel in parcels:
+        row = _row(page, parcel["parcel_code"])
+        verdict = parcel["check"]["verdict"] if parcel["check"] else "unchecked"
+        assert row.get_attribute("data-verdict") == verdict
+        for reason in parcel["check"]["reasons"] if parcel["check"] else []:
+            assert reason["message"] in row.inner_text()
+    blocked = sum(1 for p in parcels if p["check"] and p["check"]["verdict"] == "blocked")
+    assert blocked > 0
+    assert f"{blocked}\n不能报批" in page.locator("#stats").inner_text()
+    page.select_option("#verdict-filter", "blocked")
+    assert page.locator("#parcels tbody tr[data-parcel]").count() == blocked
+    page.select_option("#verdict-filter", "")
+
+    # Import a TXT through the form into a year of its own; the page moves to that year.
+    project = session.scalars(select(Project).order_by(Project.id)).unique().first()
+    page.select_option("#parcel-project", str(project.id))
+    page.fill("#parcel-year", str(FORM_YEAR))
+    page.set_input_files(
+        "#parcel-form input[name=file]",
+        files=[
+            {"name": "地块.txt", "mimeType": "text/plain", "buffer": _txt("W1", "页面导入", 3000, 3000, 120)}
+        ],
+    )
+    page.click("#parcel-form button[type=submit]")
+    page.wait_for_selector("#parcels tbody tr[data-parcel='W1']")
+    assert page.input_value("#year") == str(FORM_YEAR)
+    assert "已导入 1 块" in page.inner_text("#import-result")
+    [created] = api.get("/land/parcels", params={"year": FORM_YEAR}).json()
+    assert created["parcel_code"] == "W1" and created["project_id"] == project.id
+    assert created["status"] == "draft" and created["check"] is not None  # checked on import
+    row = _row(page, "W1")
+    assert row.get_attribute("data-verdict") == created["check"]["verdict"]
+    assert f"{created['area_mu']:.2f}" in row.inner_text()
+
+    # Check it again, then submit, batch and approve it with the buttons.
+    page.check("#parcels input[data-id]")
+    page.click("#check-selected")
+    page.wait_for_function("document.querySelector('#land-status').textContent.includes('已核查 1 块')")
+    again = api.get(f"/land/parcels/{created['id']}").json()
+    assert again["check"]["id"] != created["check"]["id"]
+
+    page.check("#parcels input[data-id]")
+    page.click("#submit-selected")
+    page.wait_for_selector("#parcels tbody tr[data-parcel='W1'][data-status='submitted']")
+    submitted = api.get(f"/land/parcels/{created['id']}").json()
+    assert submitted["status"] == "submitted" and submitted["submitted_late"] is False
+
+    page.check("#parcels input[data-id]")
+    page.fill("#batch-name", "页面测试批次")
+    page.click("#batch-selected")
+    page.wait_for_selector("#parcels tbody tr[data-parcel='W1'][data-status='in_batch']")
+    assert "页面测试批次" in page.inner_text("#batches")
+    page.click("#batches button.approve")
+    page.wait_for_selector("#parcels tbody tr[data-parcel='W1'][data-status='approved']")
+    assert api.get(f"/land/parcels/{created['id']}").json()["status"] == "approved"
+    assert page.locator("#batches button.approve").count() == 0
+
+    # The Excel report of the year, as the button downloads it.
+    with page.expect_download() as download:
+        page.click("#dl-xlsx")
+    path = tmp_path / "report.xlsx"
+    download.value.save_as(path)
+    cells = [
+        str(c)
+        for ws in load_workbook(path).worksheets
+        for r in ws.iter_rows(values_only=True)
+        for c in r
+        if c
+    ]
+    assert "W1" in cells and "页面导入" in cells
+    _shot(page, "land.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_land_page_for_a_unit_and_a_bad_file(page, live_server, session):
+    api = _api(live_server, "unit")
+    _sign_in(page, live_server, "unit")
+    page.goto(live_server + "/land")
+    page.wait_for_selector("body[data-loaded='1']")
+    # Units import and submit their own demand; checks, batches and plan editions are the bureau's.
+    assert not page.is_visible("#edition-card")
+    assert not page.is_visible("#check-year") and not page.is_visible("#batch-selected")
+    assert page.is_visible("#submit-selected")
+
+    own = (
+        session.scalars(
+            select(Project)
+            .where(Project.legal_person_unit_id == user(session, "unit").unit_id)
+            .order_by(Project.id)
+        )
+        .unique()
+        .first()
+    )
+    lines = _txt("B1", "坏文件", 3500, 3500, 50).decode("gbk").split("\r\n")
+    bad_line = next(i for i, line in enumerate(lines) if line.startswith("J"))
+    lines[bad_line] = "J2,1,坐标,缺失"
+    page.select_option("#parcel-project", str(own.id))
+    page.fill("#parcel-year", str(BAD_YEAR))
+    page.set_input_files(
+        "#parcel-form input[name=file]",
+        files=[{"name": "bad.txt", "mimeType": "text/plain", "buffer": "\r\n".join(lines).encode("gbk")}],
+    )
+    page.click("#parcel-form button[type=submit]")
+    page.wait_for_selector("#page-error.error")
+    error = page.inner_text("#page-error")
+    assert "bad.txt" in error and f"第 {bad_line + 1} 行" in error
+    assert api.get("/land/parcels", params={"year": BAD_YEAR}).json() == []
+    # The refused import is the only failed request (the browser logs its status).
+    assert len(page.console_errors) == 1 and "422" in page.console_errors[0], page.console_errors
