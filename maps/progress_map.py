@@ -417,12 +417,17 @@ def parcel_popup_html(row: Any) -> str:
     reasons_html = ""
     if reasons is not None and len(reasons):
         reasons_html = "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in list(reasons)[:5]) + "</ul>"
+    link_html = ""
+    if _get(row, "year") is not None:
+        link = f"/land?year={int(row['year'])}"
+        link_html = f'<a class="sw-project-link" href="{_e(link)}" target="_top">用地审查 »</a>'
     return (
         '<div class="sw-popup">'
         f"<h4>{_e(_get(row, 'name') or '')} <small>{_e(row['parcel_code'])}</small></h4>"
         f'<div><span class="sw-badge" style="background:{color}">{_e(label)}</span></div>'
         + _rows_html(rows)
         + reasons_html
+        + link_html
         + "</div>"
     )
 

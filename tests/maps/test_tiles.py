@@ -462,6 +462,8 @@ def test_parcel_and_project_popups(client, login, land_data):
     assert r.headers["content-type"].startswith("text/html")
     assert "OWN-1" in r.text and "报批状态" in r.text and land_data["own"].name in r.text
     assert 'class="sw-badge"' in r.text
+    year = client.get(f"/api/v1/land/parcels/{parcel_id}", headers=admin).json()["year"]
+    assert f'href="/land?year={year}" target="_top"' in r.text  # through to the land page
 
     project = land_data["own"]
     r = client.get(f"/api/v1/map/projects/{project.id}/popup.html", headers=admin)

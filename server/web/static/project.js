@@ -95,7 +95,7 @@
     dl.replaceChildren();
     for (const [k, v] of fields(p, s)) dl.append(S.el("dt", {}, k), S.el("dd", {}, v));
     S.fillTable(S.$("#parcels tbody"), data.parcels.map((x) => [
-      `${x.parcel_code} ${x.name}`, x.year, { value: x.area_mu.toFixed(2), class: "num" }, x.status_label,
+      S.el("a", { href: `/land?year=${x.year}`, title: "在用地审查页查看" }, `${x.parcel_code} ${x.name}`), x.year, { value: x.area_mu.toFixed(2), class: "num" }, x.status_label,
       S.badge(x.verdict_label, x.verdict_color)]), "暂无用地需求地块");
     S.fillTable(S.$("#problems tbody"), data.problems.map((x) => [
       x.description, x.responsible_unit.name, x.deadline + (x.overdue ? "（已逾期）" : ""), x.status_label]), "暂无问题");
