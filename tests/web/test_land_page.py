@@ -71,6 +71,23 @@ def test_land_page_shows_verdicts_and_runs_the_cycle(page, live_server, session,
         assert row.get_attribute("data-verdict") == verdict
         for reason in parcel["check"]["reasons"] if parcel["check"] else []:
             assert reason["message"] in row.inner_text()
+    # A blocked parcel's detail: every overlap of its check, with 亩 and share; planar and ellipsoidal area.
+    first = next(p for p in parcels if p["check"] and p["check"]["verdict"] == "blocked")
+    row = _row(page, first["parcel_code"])
+    assert f"{first['ellipsoidal_area_m2'] / 10000:.4f}" in row.inner_text()
+    assert f"{first['area_ha']:.4f}" in row.inner_text()
+    row.locator("button.detail").click()
+    detail = page.locator(f"#parcels tr.detail-row[data-detail='{first['parcel_code']}']")
+    lines = detail.locator("table.overlaps tbody tr")
+    assert lines.count() == len(first["check"]["overlaps"]) > 0
+    for line, overlap in zip(lines.all(), first["check"]["overlaps"], strict=True):
+        assert f"{overlap['area_mu']:,.2f}" in line.inner_text()
+        assert f"{overlap['share'] * 100:.1f}%" in line.inner_text()
+        assert ("碎片" in line.inner_text()) == overlap["is_sliver"]
+    assert "永久基本农田" in detail.inner_text()
+    row.locator("button.detail").click()
+    assert detail.count() == 0
+
     blocked = sum(1 for p in parcels if p["check"] and p["check"]["verdict"] == "blocked")
     assert blocked > 0
     assert f"{blocked}\n不能报批" in page.locator("#stats").inner_text()

@@ -13,6 +13,7 @@
   };
   const STATUSES = { draft: "草稿", submitted: "已提交", in_batch: "报批中", approved: "已批准" };
   const CONSTRUCTION = { new: "新增建设用地", stock: "存量建设用地" };
+  const LAYERS = { farmland: "永久基本农田", redline: "生态保护红线", urban_boundary: "城镇开发边界", landuse: "用地用海分类" };
 
   const state = { me: null, parcels: [], selected: new Set(), manage: false };
   const mu = (value) => Number(value).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -68,8 +69,7 @@
     }
     const latest = editions[0];
     const layers = latest.report && latest.report.layers ? latest.report.layers : {};
-    const names = { farmland: "永久基本农田", redline: "生态保护红线", urban_boundary: "城镇开发边界", landuse: "用地用海分类" };
-    const counts = Object.entries(layers).map(([layer, n]) => `${names[layer] || layer} ${n}`).join("，");
+    const counts = Object.entries(layers).map(([layer, n]) => `${LAYERS[layer] || layer} ${n}`).join("，");
     target.replaceChildren(
       "当前版本：", S.el("strong", { id: "edition-name" }, latest.name),
       `（${new Date(latest.created_at).toLocaleString("zh-CN")} 导入${counts ? "；" + counts + " 个图斑" : ""}）`,
@@ -136,20 +136,66 @@
         ? S.el("span", {}, new Date(p.submitted_at).toLocaleDateString("zh-CN"),
             p.submitted_late ? S.el("span", { class: "badge late", style: "background:#6a1b9a" }, "逾期") : "")
         : S.el("span", { class: "muted" }, "未提交");
+      const detail = p.check
+        ? S.el("button", { type: "button", class: "detail", "aria-expanded": "false" }, "明细") : "";
       return [box, p.parcel_code, p.name, `${p.project_code} ${p.project_name}`,
         { value: mu(p.area_mu), class: "num" }, { value: ha(p.area_ha), class: "num" },
+        { value: ha(p.ellipsoidal_area_m2 / 10000), class: "num" },
         CONSTRUCTION[p.construction_land] || p.construction_land, status, submitted,
-        S.badge(label, color), reasonsCell(p)];
+        S.badge(label, color), reasonsCell(p), detail];
     }), "该年度暂无地块");
-    for (const tr of tbody.querySelectorAll("tr")) {
+    for (const tr of [...tbody.querySelectorAll("tr")]) {
       const box = tr.querySelector("input[data-id]");
       if (!box) continue;
       const parcel = state.parcels.find((p) => p.id === Number(box.dataset.id));
       tr.dataset.parcel = parcel.parcel_code;
       tr.dataset.verdict = verdictOf(parcel);
       tr.dataset.status = parcel.status;
+      const button = tr.querySelector("button.detail");
+      if (button) button.addEventListener("click", () => toggleDetail(tr, button, parcel));
     }
     renderSelection();
+  }
+
+  function overlapTarget(overlap) {
+    if (overlap.target === "layer") return LAYERS[overlap.target_ref] || overlap.target_ref;
+    if (overlap.target === "landuse_class") return `规划用地分类 ${overlap.target_ref}`;
+    if (overlap.target === "parcel") return `其他项目地块 ${overlap.target_ref}`;
+    if (overlap.target === "outside") return overlap.target_ref === "county" ? "县界外" : "城镇开发边界外";
+    return `${overlap.target} ${overlap.target_ref}`;
+  }
+
+  // One parcel's check in full: every overlap (m², 亩, share), slivers marked, and what it was checked against.
+  function toggleDetail(tr, button, parcel) {
+    const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail-row");
+    if (open) {
+      tr.nextElementSibling.remove();
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    const check = parcel.check;
+    const table = S.el("table", { class: "overlaps" },
+      S.el("thead", {}, S.el("tr", {}, ...["叠加对象", "面积（平方米）", "面积（亩）", "占地块比例", ""].map(
+        (h, i) => S.el("th", { class: i && i < 4 ? "num" : null }, h)))));
+    const body = S.el("tbody");
+    for (const o of check.overlaps) {
+      body.append(S.el("tr", { class: o.is_sliver ? "sliver" : null },
+        S.el("td", {}, overlapTarget(o)),
+        S.el("td", { class: "num" }, Number(o.area_m2).toLocaleString("zh-CN", { maximumFractionDigits: 2 })),
+        S.el("td", { class: "num" }, mu(o.area_mu)),
+        S.el("td", { class: "num" }, `${(o.share * 100).toFixed(1)}%`),
+        S.el("td", { class: "muted" }, o.is_sliver ? `碎片（< ${check.sliver_m2} 平方米，不计冲突）` : "")));
+    }
+    if (!check.overlaps.length) body.append(S.el("tr", {}, S.el("td", { colspan: 5, class: "empty" }, "与规划图层无叠加")));
+    table.append(body);
+    const declared = parcel.declared_area_ha === null ? "" :
+      `；申报面积 ${ha(parcel.declared_area_ha)} 公顷（计算 ${ha(parcel.area_ha)} 公顷）`;
+    const info = S.el("p", { class: "muted" },
+      `核查时间 ${new Date(check.checked_at).toLocaleString("zh-CN")}，规划版本 #${check.edition_id ?? "—"}`
+      + `，${parcel.zone} 带${declared}`);
+    const cell = S.el("td", { colspan: tr.children.length }, info, table);
+    tr.after(S.el("tr", { class: "detail-row", "data-detail": parcel.parcel_code }, cell));
+    button.setAttribute("aria-expanded", "true");
   }
 
   function renderSelection() {
