@@ -13,17 +13,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from mobile_api.multipart import StreamedForm, read_streamed_form
+from server.api.blobs import blob_response
 from server.api.deps import CurrentUser, SessionDep, SettingsDep
 from server.errors import AppError, Invalid, validation_problem
 from server.photo_evidence.verdict import DeviceFix
 from server.schemas.auth import LoginRequest, TokenRead
 from server.services import auth as auth_service
 from server.services import evidence
-from server.storage import LocalBlobStore
+from server.storage import BlobStore
 
 _frozen = False
 #: How long a thread may hold the GIL while another asks for it (CPython's default: 5 ms).
@@ -88,12 +89,12 @@ async def _warm_up(app: Any) -> AsyncIterator[None]:
 router = APIRouter(prefix="/mobile/v1", tags=["mobile"], lifespan=_warm_up)
 
 
-async def get_store(request: Request) -> LocalBlobStore:
+async def get_store(request: Request) -> BlobStore:
     """The evidence blob store of the app (async: no worker-thread hop just to read an attribute)."""
     return request.app.state.blob_store
 
 
-StoreDep = Annotated[LocalBlobStore, Depends(get_store)]
+StoreDep = Annotated[BlobStore, Depends(get_store)]
 
 
 class DeviceFixIn(BaseModel):
@@ -325,8 +326,8 @@ def submit_inspection(
 @router.get("/photos/{photo_id}")
 def photo(
     photo_id: uuid.UUID, user: CurrentUser, session: SessionDep, store: StoreDep, size: int | None = None
-) -> FileResponse:
+) -> Response:
     """A photo: the original (byte for byte) or a derivative: ``size=320`` (thumbnail) or ``1280`` (preview;
     ``1000``, its size for a while, is still understood)."""
-    path = evidence.photo_file(session, user, photo_id, size=size, store=store)
-    return FileResponse(path, media_type="image/jpeg" if size else None)
+    found = evidence.photo_file(session, user, photo_id, size=size, store=store)
+    return blob_response(store, found.key, media_type=found.media_type)

@@ -25,7 +25,7 @@ from server.db.session import LookupChannel, make_async_engine, make_engine, mak
 from server.errors import install_error_handlers
 from server.services.tiles import TileFreshness, TileMemory
 from server.settings import Settings
-from server.storage import LocalBlobStore
+from server.storage import open_blob_store
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def create_app(
         swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
     )
     app.state.settings = settings
-    app.state.blob_store = LocalBlobStore(settings.photos_path)
+    app.state.blob_store = open_blob_store(settings)
     if session_factory is not None:
         app.state.sessionmaker = session_factory
     app.state.async_engine = None

@@ -129,9 +129,9 @@ def _load_demo(session: Session) -> int:
 
         added = demo_service.load_demo(session, password=_demo_password(), progress=step)
         progress.update(task, description="Adding the supervision history")
-        from server.storage import LocalBlobStore
+        from server.storage import open_blob_store
 
-        demo_service.load_demo_history(session, store=LocalBlobStore(Settings().photos_path))
+        demo_service.load_demo_history(session, store=open_blob_store(Settings()))
         return added
 
 
@@ -265,12 +265,12 @@ def photo_sweep(
 ) -> None:
     """Delete stored photo files that no record points at (left by a crash before commit)."""
     from server.services import evidence
-    from server.storage import LocalBlobStore
+    from server.storage import open_blob_store
 
     settings = Settings()
     with _session(settings) as (_url, session):
         result = evidence.sweep_orphans(
-            session, LocalBlobStore(settings.photos_path), older_than_s=older_than_hours * 3600
+            session, open_blob_store(settings), older_than_s=older_than_hours * 3600
         )
     console.print(f"swept {result}")
 

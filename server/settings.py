@@ -40,8 +40,17 @@ class Settings(BaseSettings):
     opentelemetry: bool = False
     #: Largest file upload (plan layers, parcel files), in bytes.
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
-    #: Where evidence photos are stored (default: <data_dir>/photos).
+    #: Where evidence photos are stored (default: <data_dir>/photos); with the S3 store, only the
+    #: staging of uploads in progress.
     photo_dir: Path | None = None
+    #: Where evidence files live: ``local`` (photo_dir) or ``s3`` (a bucket of an S3-compatible store;
+    #: needs ``pip install 'sitewatch[s3]'``; credentials from the standard AWS environment variables).
+    blob_store: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    #: For a self-hosted store (MinIO, Ceph): its endpoint, e.g. http://10.0.0.5:9000.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
     #: Largest single photo, and largest phone request (a batch of photos), in bytes.
     max_photo_bytes: int = Field(default=60 * 1024 * 1024, ge=1024)
     max_mobile_request_bytes: int = Field(default=300 * 1024 * 1024, ge=1024)
@@ -90,6 +99,12 @@ class Settings(BaseSettings):
     def _basemap_key(self) -> Settings:
         if self.basemap == "tianditu" and self.tianditu_key is None:
             raise ValueError("basemap 'tianditu' needs tianditu_key (SITEWATCH_TIANDITU_KEY)")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_bucket(self) -> Settings:
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("blob_store 's3' needs s3_bucket (SITEWATCH_S3_BUCKET)")
         return self
 
     @model_validator(mode="after")

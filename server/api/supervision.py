@@ -8,15 +8,16 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from server.api.blobs import blob_response
 from server.api.deps import CurrentUser, SessionDep, SettingsDep
 from server.domain import Role
 from server.errors import BadRequest, Forbidden
 from server.permissions import project_scope
 from server.services import supervision
-from server.storage import LocalBlobStore
+from server.storage import BlobStore
 
 router = APIRouter(tags=["supervision"])
 
@@ -41,7 +42,7 @@ def parse_month(
 MonthDep = Annotated[dt.date, Depends(parse_month)]
 
 
-def get_store(request: Request) -> LocalBlobStore:
+def get_store(request: Request) -> BlobStore:
     """The app's blob store."""
     return request.app.state.blob_store
 
@@ -242,7 +243,7 @@ def issue_letter(
     body: IssueIn,
     user: CurrentUser,
     session: SessionDep,
-    store: Annotated[LocalBlobStore, Depends(get_store)],
+    store: Annotated[BlobStore, Depends(get_store)],
 ) -> dict[str, Any]:
     """Issue a proposed letter: numbered, dated, rendered as .docx."""
     return supervision.issue_letter(session, user, letter_id, store=store, deadline=body.deadline)
@@ -259,12 +260,15 @@ def letter_document(
     letter_id: int,
     user: CurrentUser,
     session: SessionDep,
-    store: Annotated[LocalBlobStore, Depends(get_store)],
-) -> FileResponse:
+    store: Annotated[BlobStore, Depends(get_store)],
+) -> Response:
     """The issued letter as a Word document."""
-    name, path = supervision.letter_document(session, user, letter_id, store=store)
-    return FileResponse(
-        path, media_type=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    name, key = supervision.letter_document(session, user, letter_id, store=store)
+    return blob_response(
+        store,
+        key,
+        media_type=DOCX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
     )
 
 

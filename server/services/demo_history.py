@@ -18,7 +18,7 @@ from server.models import CheckPlan, Inspection, LeaderMeeting, Problem, Project
 from server.repositories import supervision as repo
 from server.services import supervision
 from server.services.transaction import unit_of_work
-from server.storage import LocalBlobStore
+from server.storage import BlobStore
 
 SEED = 2026
 PROBLEM_TEXTS = (
@@ -38,7 +38,7 @@ def _site_point(project: Project) -> tuple[float, float] | None:
     return point.y, point.x
 
 
-def load_history(session: Session, *, today: dt.date, store: LocalBlobStore) -> bool:
+def load_history(session: Session, *, today: dt.date, store: BlobStore) -> bool:
     """Add the history once (skipped when any check plan exists); returns whether it was added."""
     if session.scalar(select(func.count()).select_from(CheckPlan)):
         return False

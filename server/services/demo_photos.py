@@ -26,7 +26,7 @@ from gis_data.demo_photos import photo_jpeg
 from server.models import Inspection, Photo, Project, User
 from server.photo_evidence.verdict import DeviceFix
 from server.services import evidence
-from server.storage import LocalBlobStore
+from server.storage import BlobStore
 
 SEED = 2026
 #: Namespace of the demo photos' client UUIDs.
@@ -88,7 +88,7 @@ def _photo_uuid(inspection: Inspection, index: int) -> uuid.UUID:
     return uuid.uuid5(PHOTO_NAMESPACE, f"{inspection.id}/{index}")
 
 
-def load_demo_photos(session: Session, *, store: LocalBlobStore) -> int:
+def load_demo_photos(session: Session, *, store: BlobStore) -> int:
     """Upload the demo photos that are missing; returns how many were received."""
     rng = random.Random(SEED)
     inspections = list(

@@ -31,7 +31,13 @@ from server.domain import Role
 from server.errors import Conflict, Forbidden, Invalid, NotFound, translate_db_error
 from server.models import Inspection, Photo, PhotoBlob, User
 from server.permissions import can_read_project, can_report_progress, project_scope
-from server.photo_evidence.exif import PhotoMetadata, PhotoRejected, read_photo_metadata
+from server.photo_evidence.exif import (
+    FORMAT_HEIC,
+    FORMAT_JPEG,
+    PhotoMetadata,
+    PhotoRejected,
+    read_photo_metadata,
+)
 from server.photo_evidence.imaging import derive_photo, map_large_buffers, pixel_limit_from_head
 from server.photo_evidence.imaging import warm_up as imaging_warm_up
 from server.photo_evidence.verdict import DeviceFix, assess_photo
@@ -40,7 +46,7 @@ from server.repositories import projects as projects_repo
 from server.repositories import supervision as supervision_repo
 from server.services import audit
 from server.services.transaction import unit_of_work
-from server.storage import LocalBlobStore
+from server.storage import BlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +140,7 @@ class StagingWriter:
     unread and nothing stays on disk.
     """
 
-    def __init__(self, store: LocalBlobStore, *, max_bytes: int, max_pixels: int):
+    def __init__(self, store: BlobStore, *, max_bytes: int, max_pixels: int):
         self.store = store
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
@@ -204,7 +210,7 @@ class StagingWriter:
             self.path = None
 
 
-def stream_to_staging(store: LocalBlobStore, source: BinaryIO, *, limit: int) -> tuple[Path, int, str, bool]:
+def stream_to_staging(store: BlobStore, source: BinaryIO, *, limit: int) -> tuple[Path, int, str, bool]:
     """Copy an upload into the staging area in 1 MiB chunks, hashing as it goes; stop past ``limit``."""
     digest = hashlib.sha256()
     handle, path = store.staging_file()
@@ -423,7 +429,7 @@ def receive_photo(
     inspection_id: uuid.UUID,
     item: IncomingPhoto,
     *,
-    store: LocalBlobStore,
+    store: BlobStore,
     rules: EvidenceRules,
     now: dt.datetime | None = None,
     inspection: Inspection | None = None,
@@ -599,10 +605,22 @@ def receive_photo(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PhotoFile:
+    """A stored photo file to answer with."""
+
+    key: str
+    media_type: str
+
+
+#: Media types of originals by their format (EXIF reading's names).
+_ORIGINAL_MEDIA_TYPES = {FORMAT_JPEG: "image/jpeg", FORMAT_HEIC: "image/heic"}
+
+
 def photo_file(
-    session: Session, actor: User, photo_id: uuid.UUID, *, size: int | None, store: LocalBlobStore
-) -> Path:
-    """The path of a photo's original (size None) or derivative, if the actor may see its project."""
+    session: Session, actor: User, photo_id: uuid.UUID, *, size: int | None, store: BlobStore
+) -> PhotoFile:
+    """A photo's original (size None) or derivative in the store, if the actor may see its project."""
     photo = session.get(Photo, photo_id)
     if photo is None:
         raise NotFound("照片不存在。", code="photo_not_found")
@@ -618,9 +636,12 @@ def photo_file(
     else:  # the preview, whichever size it was made at
         keys = [f"{photo.sha256}.w{PREVIEW_SIZE}", f"{photo.sha256}.w{LEGACY_PREVIEW_SIZE}"]
     for key in keys:
-        path = store.path(key)
-        if path.exists():
-            return path
+        if store.exists(key):
+            if size is not None:
+                return PhotoFile(key, "image/jpeg")
+            blob = session.get(PhotoBlob, photo.sha256)
+            media_type = _ORIGINAL_MEDIA_TYPES.get(blob.format if blob else "", "application/octet-stream")
+            return PhotoFile(key, media_type)
     raise NotFound("照片文件缺失。", code="photo_file_missing")
 
 
@@ -674,9 +695,7 @@ def sync_payload(session: Session, actor: User) -> dict[str, Any]:
     }
 
 
-def sweep_orphans(
-    session: Session, store: LocalBlobStore, *, older_than_s: float = 24 * 3600
-) -> dict[str, int]:
+def sweep_orphans(session: Session, store: BlobStore, *, older_than_s: float = 24 * 3600) -> dict[str, int]:
     """Delete stored files no row points at (left by a crash between fsync and commit), and stale staging."""
     known = evidence_repo.blob_keys(session)
     removed = 0

@@ -30,7 +30,7 @@ from server.repositories import supervision as repo
 from server.repositories import units as units_repo
 from server.services import audit
 from server.services.transaction import unit_of_work
-from server.storage import LocalBlobStore
+from server.storage import BlobStore
 
 DEFAULT_PROGRESS_RULES = rules.ProgressRules()
 DEFAULT_LETTER_RULES = rules.LetterRules()
@@ -700,7 +700,7 @@ def issue_letter(
     actor: User,
     letter_id: int,
     *,
-    store: LocalBlobStore,
+    store: BlobStore,
     deadline: dt.date | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
@@ -772,17 +772,17 @@ def list_letters(session: Session, actor: User) -> list[dict[str, Any]]:
     ]
 
 
-def letter_document(
-    session: Session, actor: User, letter_id: int, *, store: LocalBlobStore
-) -> tuple[str, Any]:
-    """The issued letter's .docx (file name, path)."""
+def letter_document(session: Session, actor: User, letter_id: int, *, store: BlobStore) -> tuple[str, Any]:
+    """The issued letter's .docx (file name, store key)."""
     letter = repo.get_letter(session, letter_id)
     visible = letter is not None and (
         project_scope(actor).all or (letter.status == "issued" and can_read_project(actor, letter.project))
     )
     if not visible or letter is None or letter.document_key is None:
         raise NotFound("函件不存在或尚未签发。", code="letter_not_found")
-    return f"{_letter_number(letter)}.docx", store.path(letter.document_key)
+    if not store.exists(letter.document_key):
+        raise NotFound("函件文档缺失。", code="letter_document_missing")
+    return f"{_letter_number(letter)}.docx", letter.document_key
 
 
 # --- leaders -------------------------------------------------------------------------------------
