@@ -58,7 +58,12 @@ def test_land_page_shows_verdicts_and_runs_the_cycle(page, live_server, session,
     page.console_errors.clear()
     assert page.input_value("#year") == str(DEMO_YEAR)
     assert page.is_visible("#edition-form")
-    assert page.locator("#edition-name").inner_text() == api.get("/land/editions").json()[0]["name"]
+    editions = api.get("/land/editions").json()
+    assert page.locator("#edition-name").inner_text() == editions[0]["name"]
+    page.click("#edition-history summary")
+    history = page.locator("#edition-history tbody tr")
+    assert [r.get_attribute("data-edition") for r in history.all()] == [str(e["id"]) for e in editions]
+    assert str(editions[0]["report"]["features"]) in history.first.inner_text()
 
     # The demo year: every parcel of the API is a row, with the API's verdict and reasons.
     assert len(parcels) > 10

@@ -72,8 +72,21 @@
     const counts = Object.entries(layers).map(([layer, n]) => `${LAYERS[layer] || layer} ${n}`).join("，");
     target.replaceChildren(
       "当前版本：", S.el("strong", { id: "edition-name" }, latest.name),
-      `（${new Date(latest.created_at).toLocaleString("zh-CN")} 导入${counts ? "；" + counts + " 个图斑" : ""}）`,
-      editions.length > 1 ? S.el("span", { class: "muted" }, ` 历史版本 ${editions.length - 1} 个，均保留。`) : "");
+      `（${new Date(latest.created_at).toLocaleString("zh-CN")} 导入${counts ? "；" + counts + " 个图斑" : ""}）`);
+    // Every edition is kept (each check records the one it used): the history, newest first.
+    const rows = editions.map((e) => {
+      const report = e.report || {};
+      return S.el("tr", { "data-edition": e.id },
+        S.el("td", {}, `#${e.id}`), S.el("td", {}, e.name),
+        S.el("td", {}, new Date(e.created_at).toLocaleString("zh-CN")),
+        S.el("td", { class: "num" }, report.features ?? "—"), S.el("td", { class: "num" }, report.repaired ?? "—"),
+        S.el("td", { class: "num" }, report.rechecked_parcels ?? "—"));
+    });
+    const history = S.el("details", { id: "edition-history" },
+      S.el("summary", {}, `全部版本（${editions.length} 个，均保留）`),
+      S.el("table", {}, S.el("thead", {}, S.el("tr", {}, ...["版本", "名称", "导入时间", "图斑", "修复几何", "复核地块"].map(
+        (h, i) => S.el("th", { class: i >= 3 ? "num" : null }, h)))), S.el("tbody", {}, ...rows)));
+    target.append(history);
   }
 
   async function loadYears() {
