@@ -80,3 +80,24 @@ def test_s3_settings_are_checked(tmp_path):
         Settings(blob_store="nfs", photo_dir=tmp_path)
     local = open_blob_store(Settings(photo_dir=tmp_path / "p"))
     assert local.local_path("a" * 64) is None and (tmp_path / "p" / "staging").is_dir()
+
+
+def test_an_object_gone_between_lookup_and_read_is_a_404(s3_bucket, tmp_path):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from server.api.blobs import blob_response
+    from server.errors import install_error_handlers
+
+    client, bucket = s3_bucket
+    store = S3BlobStore(bucket, staging_dir=tmp_path / "staging", client=client)
+    key = hashlib.sha256(b"doc").hexdigest()
+    store.put_bytes(key, b"doc")
+    app = FastAPI()
+    install_error_handlers(app)
+    app.get("/blob")(lambda: blob_response(store, key, media_type="application/octet-stream"))
+    with TestClient(app) as http:
+        assert http.get("/blob").content == b"doc"
+        store.delete(key)
+        gone = http.get("/blob")
+    assert gone.status_code == 404 and gone.json()["code"] == "file_missing"
