@@ -196,3 +196,17 @@ def test_land_page_for_a_unit_and_a_bad_file(page, live_server, session):
     assert api.get("/land/parcels", params={"year": BAD_YEAR}).json() == []
     # The refused import is the only failed request (the browser logs its status).
     assert len(page.console_errors) == 1 and "422" in page.console_errors[0], page.console_errors
+
+
+def test_land_page_for_a_leader_is_read_only(page, live_server):
+    api = _api(live_server, "leader_zhang")
+    _sign_in(page, live_server, "leader_zhang")
+    page.goto(f"{live_server}/land?year={DEMO_YEAR}")
+    page.wait_for_selector("body[data-loaded='1']")
+    rows = page.locator("#parcels tbody tr[data-parcel]")
+    assert rows.count() == len(api.get("/land/parcels", params={"year": DEMO_YEAR}).json()) > 0
+    assert page.is_visible("#edition-card")  # leaders see the whole county's plan
+    for hidden in ("#check-year", "#batch-selected", "#submit-selected", "#import-card", "#edition-form"):
+        assert not page.is_visible(hidden), hidden
+    assert page.is_visible("#dl-xlsx")
+    assert page.console_errors == []

@@ -368,7 +368,11 @@
     if (!me) return;
     state.me = me;
     state.manage = me.role === "land_bureau" || me.role === "admin";
+    // Leaders and inspectors read; the bureau, admin and the projects' units and townships file demand.
+    const files = state.manage || me.role === "project_unit" || me.role === "township";
     for (const node of document.querySelectorAll(".manage")) node.hidden = !state.manage;
+    $("#submit-selected").hidden = !files;
+    $("#import-card").hidden = !files;
     $("#edition-form").hidden = !state.manage;
     wireActions();
     try {
