@@ -100,7 +100,9 @@ def _issue_dicts(issues: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _file_error(filename: str, error: FileIssuesError) -> Invalid:
     first = error.issues[0] if error.issues else None
-    detail = f"{filename}：{first.message if first else '文件无法读取'}"
+    message = first.message if first else "文件无法读取"
+    # Readers that know the file name already start their messages with it ("x.txt 第 3 行：…").
+    detail = message if message.startswith(filename) else f"{filename}：{message}"
     if len(error.issues) > 1:
         detail += f"（共 {len(error.issues)} 个错误，见 issues）"
     return Invalid(detail, code=error.code, extra={"file": filename, "issues": _issue_dicts(error.issues)})

@@ -193,6 +193,7 @@ def test_land_page_for_a_unit_and_a_bad_file(page, live_server, session):
     page.wait_for_selector("#page-error.error")
     error = page.inner_text("#page-error")
     assert "bad.txt" in error and f"第 {bad_line + 1} 行" in error
+    assert "bad.txt：bad.txt" not in error  # the file is named once
     assert api.get("/land/parcels", params={"year": BAD_YEAR}).json() == []
     # The refused import is the only failed request (the browser logs its status).
     assert len(page.console_errors) == 1 and "422" in page.console_errors[0], page.console_errors
