@@ -91,6 +91,12 @@ def list_parcels(
     return land_service.list_parcels(session, user, year=year, project_id=project_id)
 
 
+@router.get("/verdicts")
+def verdict_styles(user: CurrentUser) -> list[dict[str, str]]:
+    """The verdicts a check gives, with the label and colour every page and map shows them in."""
+    return land_service.verdict_styles()
+
+
 @router.get("/years", response_model=list[YearRead])
 def parcel_years(user: CurrentUser, session: SessionDep) -> list[dict[str, int]]:
     """Years with land-demand parcels the user may see, newest first, with their counts."""

@@ -31,6 +31,7 @@ from gis_data.land_report import land_check_workbook
 from gis_data.plan_index import PlanIndex
 from gis_data.plan_io import PlanFileError, detect_layer_kind, read_vector_file
 from gis_data.vector_out import to_geopackage, to_zipped_shapefile
+from maps import style
 from server.errors import Forbidden, Invalid, NotFound
 from server.land_rules import LandCheckRules, ParcelFacts, judge
 from server.models import ApprovalBatch, LandCheck, LandCheckOverlap, LandParcel, PlanEdition, User
@@ -326,6 +327,14 @@ def list_parcels(
         session, year=year, project_id=project_id, project_ids=_visible_project_ids(session, actor)
     )
     return _reads(session, parcels)
+
+
+def verdict_styles() -> list[dict[str, str]]:
+    """Each verdict's label and colour, as the maps draw them (pages take them from here)."""
+    return [
+        {"code": code, "label": label, "color": color}
+        for code, (label, color) in style.VERDICT_STYLES.items()
+    ]
 
 
 def parcel_years(session: Session, actor: User) -> list[dict[str, int]]:

@@ -405,3 +405,12 @@ def test_parcel_years_count_what_each_user_sees(client, land, login):
     own = {y["year"]: y["parcels"] for y in client.get("/api/v1/land/years", headers=unit).json()}
     assert everything[2026] > own.get(2026, 0)
     assert client.get("/api/v1/land/years").status_code == 401
+
+
+def test_verdict_styles_are_the_maps_own(client, land):
+    from maps import style
+
+    r = client.get("/api/v1/land/verdicts", headers=land)
+    assert r.status_code == 200
+    assert {v["code"]: (v["label"], v["color"]) for v in r.json()} == style.VERDICT_STYLES
+    assert client.get("/api/v1/land/verdicts").status_code == 401

@@ -1,5 +1,5 @@
-"""An S3-compatible endpoint on loopback (moto's server: real HTTP, the S3 wire protocol) for the
-blob-store tests, and a fresh bucket per test."""
+"""Fixtures of the phone API tests: a new project, the inspector's login, and an S3-compatible endpoint
+on loopback (moto's server: real HTTP, the S3 wire protocol) with a fresh bucket per test."""
 
 from __future__ import annotations
 
@@ -9,7 +9,23 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.factories import project_payload
+
 REGION = "us-east-1"
+
+
+@pytest.fixture()
+def project_id(client, login, session):
+    """A new project (its site is tests.factories' SEAT_POLYGON)."""
+    r = client.post("/api/v1/projects", json=project_payload(session), headers=login("admin"))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+@pytest.fixture()
+def inspector(login):
+    """The inspector's auth headers."""
+    return login("inspector")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from server.settings import Settings
 from server.storage import S3BlobStore, open_blob_store
 from tests.mobile.conftest import REGION
 from tests.mobile.helpers import geotagged_jpeg, new_id
-from tests.mobile.test_upload import INSIDE, _inspection, _upload, inspector, project_id  # noqa: F401
+from tests.mobile.test_upload import INSIDE, _inspection, _upload
 
 PREFIX = "qingshui/evidence"
 
@@ -36,7 +36,7 @@ def settings(tmp_path, s3_endpoint, s3_bucket) -> Settings:
     )
 
 
-def test_photos_go_to_the_bucket_and_come_back(client, inspector, project_id, settings, s3_bucket):  # noqa: F811
+def test_photos_go_to_the_bucket_and_come_back(client, inspector, project_id, settings, s3_bucket):
     s3, bucket = s3_bucket
     assert isinstance(client.app.state.blob_store, S3BlobStore)
     iid = _inspection(client, inspector, project_id)

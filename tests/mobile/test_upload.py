@@ -28,18 +28,6 @@ INSIDE = (34.7505, 106.1358)
 FAR = (34.7600, 106.1358)  # about 1 km north
 
 
-@pytest.fixture()
-def project_id(client, login, session):
-    r = client.post("/api/v1/projects", json=project_payload(session), headers=login("admin"))
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-@pytest.fixture()
-def inspector(login):
-    return login("inspector")
-
-
 def _inspection(client, headers, project_id, **extra):
     body = {
         "id": new_id(),

@@ -95,7 +95,9 @@ def test_land_page_shows_verdicts_and_runs_the_cycle(page, live_server, session,
 
     blocked = sum(1 for p in parcels if p["check"] and p["check"]["verdict"] == "blocked")
     assert blocked > 0
-    assert f"{blocked}\n不能报批" in page.locator("#stats").inner_text()
+    labels = {v["code"]: v["label"] for v in api.get("/land/verdicts").json()}  # as the maps show them
+    assert f"{blocked}\n{labels['blocked']}" in page.locator("#stats").inner_text()
+    assert page.locator("#verdict-filter option").all_inner_texts() == ["全部", *labels.values()]
     page.select_option("#verdict-filter", "blocked")
     assert page.locator("#parcels tbody tr[data-parcel]").count() == blocked
     page.select_option("#verdict-filter", "")

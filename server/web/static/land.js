@@ -5,12 +5,8 @@
 (() => {
   const S = Sitewatch;
   const $ = S.$;
-  const VERDICTS = {
-    compliant: ["符合规划", "#2e7d32"],
-    needs_adjustment: ["需调整", "#ef6c00"],
-    blocked: ["不能报批", "#c62828"],
-    unchecked: ["未核查", "#78909c"],
-  };
+  // Verdict code -> [label, colour], from the server (the maps' own table), filled in at start.
+  const VERDICTS = {};
   const STATUSES = { draft: "草稿", submitted: "已提交", in_batch: "报批中", approved: "已批准" };
   const CONSTRUCTION = { new: "新增建设用地", stock: "存量建设用地" };
   const LAYERS = { farmland: "永久基本农田", redline: "生态保护红线", urban_boundary: "城镇开发边界", landuse: "用地用海分类" };
@@ -103,6 +99,11 @@
     select.value = String(options.some((y) => y.year === wanted) ? wanted : (withParcels ? withParcels.year : next));
   }
 
+  async function loadVerdicts() {
+    for (const v of await S.api("/land/verdicts")) VERDICTS[v.code] = [v.label, v.color];
+    $("#verdict-filter").append(...Object.entries(VERDICTS).map(([code, [label]]) => S.el("option", { value: code }, label)));
+  }
+
   async function loadProjects() {
     const page = await S.api("/projects?page_size=500");
     $("#parcel-project").replaceChildren(
@@ -157,10 +158,11 @@
         CONSTRUCTION[p.construction_land] || p.construction_land, status, submitted,
         S.badge(label, color), reasonsCell(p), detail];
     }), "该年度暂无地块");
+    const byId = new Map(rows.map((p) => [p.id, p]));
     for (const tr of [...tbody.querySelectorAll("tr")]) {
       const box = tr.querySelector("input[data-id]");
       if (!box) continue;
-      const parcel = state.parcels.find((p) => p.id === Number(box.dataset.id));
+      const parcel = byId.get(Number(box.dataset.id));
       tr.dataset.parcel = parcel.parcel_code;
       tr.dataset.verdict = verdictOf(parcel);
       tr.dataset.status = parcel.status;
@@ -376,7 +378,7 @@
     $("#edition-form").hidden = !state.manage;
     wireActions();
     try {
-      await Promise.all([loadEdition(), loadYears(), loadProjects()]);
+      await Promise.all([loadVerdicts(), loadEdition(), loadYears(), loadProjects()]);
       $("#parcel-year").value = String(year());
       await loadParcels();
     } catch (error) {
