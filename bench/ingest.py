@@ -1040,7 +1040,7 @@ def main(argv: list[str] | None = None) -> int:
     plan: dict[str, Any] = {
         "levels": levels,
         "quick": args.quick,
-        "12MP": ["12MP"] * (6 if args.quick else 24),
+        "12MP": ["12MP"] * (6 if args.quick else 48),
         "large": ["50MP"] if args.quick else ["50MP", "50MP", "108MP"] * 2,
         "rounds": {"12MP": 2, "large": 1 if args.quick else 2},
         "loadavg": [round(x, 2) for x in os.getloadavg()],

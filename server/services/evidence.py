@@ -504,35 +504,28 @@ def receive_photo(
         )
     try:
         with unit_of_work(session):
-            session.execute(
-                insert(PhotoBlob)
-                .values(
-                    sha256=item.sha256,
-                    size_bytes=item.size,
-                    format=meta.format,
-                    width=meta.width,
-                    height=meta.height,
-                    phash=phash,
-                    metadata_json=_meta_json(meta),
-                )
-                .on_conflict_do_nothing(index_elements=["sha256"])
-            )
-            distance, gcj = evidence_repo.site_distances(session, inspection.project_id, meta.lat, meta.lon)
-            exact, near = evidence_repo.duplicates(
-                session, photo_uuid, item.sha256, phash, inspection.project_id, inspection.id
+            checks = evidence_repo.photo_checks(
+                session,
+                photo_id=photo_uuid,
+                sha256=item.sha256,
+                phash=phash,
+                project_id=inspection.project_id,
+                inspection_id=inspection.id,
+                lat=meta.lat,
+                lon=meta.lon,
             )
             verdict = assess_photo(
                 meta,
                 device_fix=fix,
-                site_distance_m=distance,
+                site_distance_m=checks.site_distance_m,
                 site_buffer_m=rules.site_buffer_m,
                 uploaded_at=now,
                 check_date=inspection.check_date,
                 max_age_days=rules.max_age_days,
                 max_fix_disagreement_m=rules.max_fix_disagreement_m,
-                gcj_suspect=gcj,
-                duplicate_of=exact,
-                near_duplicate_of=near,
+                gcj_suspect=checks.gcj_suspect,
+                duplicate_of=checks.exact,
+                near_duplicate_of=checks.near,
             )
             reasons = [
                 {
@@ -552,45 +545,46 @@ def receive_photo(
                 else None
             )
             device_point = f"SRID={STORAGE_SRID};POINT({fix.lon} {fix.lat})" if fix is not None else None
-            inserted = session.execute(
-                insert(Photo)
-                .values(
-                    id=photo_uuid,
-                    inspection_id=inspection.id,
-                    project_id=inspection.project_id,
-                    sha256=item.sha256,
-                    uploaded_by_id=actor.id,
-                    uploaded_at=now,
-                    filename=item.filename[:200],
-                    taken_at=meta.taken_at,
-                    exif_point=exif_point,
-                    exif_alt=meta.alt,
-                    device_point=device_point,
-                    device_accuracy_m=fix.accuracy_m if fix else None,
-                    device_fixed_at=fix.fixed_at if fix else None,
-                    site_distance_m=distance,
-                    verdict=verdict.status.value,
-                    reasons=reasons,
-                )
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(Photo.id)
-            ).scalar_one_or_none()
-            if inserted is None:  # a concurrent retry of the same photo won the race
-                winner = session.get(Photo, photo_uuid)
-                assert winner is not None
-                return _existing_receipt(winner, retry=True)
-            audit.record(
+            recorded = evidence_repo.record_photo(
                 session,
-                actor,
-                "upload",
-                "photo",
-                photo_uuid,
-                after={
+                blob={
+                    "sha256": item.sha256,
+                    "size_bytes": item.size,
+                    "format": meta.format,
+                    "width": meta.width,
+                    "height": meta.height,
+                    "phash": phash,
+                    "metadata": _meta_json(meta),
+                },
+                photo={
+                    "id": photo_uuid,
+                    "inspection_id": inspection.id,
+                    "project_id": inspection.project_id,
+                    "sha256": item.sha256,
+                    "uploaded_by_id": actor.id,
+                    "uploaded_at": now,
+                    "filename": item.filename[:200],
+                    "taken_at": meta.taken_at,
+                    "exif_point": exif_point,
+                    "exif_alt": meta.alt,
+                    "device_point": device_point,
+                    "device_accuracy_m": fix.accuracy_m if fix else None,
+                    "device_fixed_at": fix.fixed_at if fix else None,
+                    "site_distance_m": checks.site_distance_m,
+                    "verdict": verdict.status.value,
+                    "reasons": reasons,
+                },
+                actor_id=actor.id,
+                audit_after={
                     "sha256": item.sha256,
                     "inspection_id": str(inspection.id),
                     "verdict": verdict.status.value,
                 },
             )
+            if not recorded:  # a concurrent retry of the same photo won the race
+                winner = session.get(Photo, photo_uuid)
+                assert winner is not None
+                return _existing_receipt(winner, retry=True)
     except DBAPIError as exc:
         translated = translate_db_error(exc)
         raise translated or exc from exc

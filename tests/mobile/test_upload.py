@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from server.models import Photo, PhotoBlob
+from server.models import AuditEvent, Photo, PhotoBlob
 from tests.factories import project_payload
 from tests.mobile.helpers import geotagged_jpeg, new_id
 
@@ -97,6 +97,20 @@ def test_retry_never_duplicates_and_bytes_are_kept(client, inspector, project_id
     assert second["duplicate_retry"] is True
     assert second["sha256"] == first["sha256"]
     assert session.scalar(select(func.count()).select_from(Photo).where(Photo.id == pid)) == 1
+    # The photo, its blob and one audit event were written together; the retry wrote none of them again.
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == "photo", AuditEvent.entity_id == pid)
+    ).all()
+    assert [(e.action, e.after["sha256"], e.after["inspection_id"]) for e in events] == [
+        ("upload", first["sha256"], iid)
+    ]
+    assert events[0].after["verdict"] == first["verdict"] and events[0].actor_id is not None
+    blob = session.get(PhotoBlob, first["sha256"])
+    assert (
+        blob is not None
+        and blob.size_bytes == len(data)
+        and blob.metadata_json["lat"] == pytest.approx(INSIDE[0])
+    )
     original = client.get(f"/mobile/v1/photos/{pid}", headers=inspector)
     assert original.status_code == 200
     assert original.content == data
