@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
 
 from server.api.deps import CurrentUser, ProjectFilterDep, SessionDep, SettingsDep
 from server.errors import Invalid, NotFound
@@ -171,34 +172,36 @@ def project_png(project_id: ProjectId, user: CurrentUser, session: SessionDep) -
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(
-        WEB_DIR / name, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
-    )
+#: The back-office pages: each extends ``base.html`` (the shared head and header with its links).
+_templates = Jinja2Templates(directory=WEB_DIR)
 
 
-@pages.get("/map")
-def map_page() -> FileResponse:
+def _page(request: Request, name: str) -> HTMLResponse:
+    return _templates.TemplateResponse(request, name, headers={"Cache-Control": "no-cache"})
+
+
+@pages.get("/map", response_class=HTMLResponse)
+def map_page(request: Request) -> HTMLResponse:
     """The county progress map page (its data is fetched with the login)."""
-    return _page("map.html")
+    return _page(request, "map.html")
 
 
-@pages.get("/dashboard")
-def dashboard_page() -> FileResponse:
+@pages.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request) -> HTMLResponse:
     """The leaders' dashboard page."""
-    return _page("dashboard.html")
+    return _page(request, "dashboard.html")
 
 
-@pages.get("/land")
-def land_page() -> FileResponse:
+@pages.get("/land", response_class=HTMLResponse)
+def land_page(request: Request) -> HTMLResponse:
     """The land bureau's page: plan editions, the year's parcels and verdicts, checks and batches."""
-    return _page("land.html")
+    return _page(request, "land.html")
 
 
-@pages.get("/projects/{project_id}")
-def project_page_html(project_id: ProjectId) -> FileResponse:
+@pages.get("/projects/{project_id}", response_class=HTMLResponse)
+def project_page_html(request: Request, project_id: ProjectId) -> HTMLResponse:
     """A project's page."""
-    return _page("project.html")
+    return _page(request, "project.html")
 
 
 @pages.get("/vendor/{package}/{path:path}")
