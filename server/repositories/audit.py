@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Insert, Integer, String, cast, insert, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FromClause
 
 from server.models import AuditEvent
 
@@ -27,6 +29,29 @@ def add_event(
     session.add(event)
     session.flush()
     return event
+
+
+def events_for_rows(
+    rows: FromClause,
+    entity_id: ColumnElement[Any],
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    after: dict[str, Any] | None,
+) -> Insert:
+    """An INSERT of one event per row of ``rows`` (say, a CTE returning the ids a statement inserted),
+    for composing into that statement: the events exist exactly when the rows do."""
+    return insert(AuditEvent.__table__).from_select(
+        ["actor_id", "action", "entity", "entity_id", "after"],
+        select(
+            literal(actor_id, Integer),
+            literal(action),
+            literal(entity),
+            cast(entity_id, String),
+            literal(after, JSONB),
+        ).select_from(rows),
+    )
 
 
 def list_events(

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import prcoords
-from sqlalchemy import BigInteger, Float, Integer, String, bindparam, cast, literal, select, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import BigInteger, Float, bindparam, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gis_data.crs import STORAGE_SRID
 from server.models import AuditEvent, Photo, PhotoBlob
 from server.photo_evidence.imaging import NEAR_DUPLICATE_MAX_DISTANCE
 from server.photo_evidence.verdict import DuplicateRef
+from server.repositories import audit as audit_repo
 
 
 def warm_up() -> None:
@@ -144,22 +145,10 @@ def record_photo(
         .returning(photos.c.id)
         .cte("new_photo")
     )
-    event = (
-        insert(AuditEvent.__table__)
-        .from_select(
-            ["actor_id", "action", "entity", "entity_id", "after"],
-            select(
-                literal(actor_id, Integer),
-                literal("upload"),
-                literal("photo"),
-                cast(new_photo.c.id, String),
-                literal(audit_after, JSONB),
-            ).select_from(new_photo),
-        )
-        .returning(AuditEvent.__table__.c.id)
-        .add_cte(new_blob)
+    event = audit_repo.events_for_rows(
+        new_photo, new_photo.c.id, actor_id=actor_id, action="upload", entity="photo", after=audit_after
     )
-    return session.execute(event).first() is not None
+    return session.execute(event.returning(AuditEvent.id).add_cte(new_blob)).first() is not None
 
 
 def blob_keys(session: Session) -> set[str]:
