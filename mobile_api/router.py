@@ -18,13 +18,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from mobile_api.multipart import StreamedForm, read_streamed_form
 from server.api.blobs import blob_response
-from server.api.deps import CurrentUser, SessionDep, SettingsDep
+from server.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from server.errors import AppError, Invalid, validation_problem
 from server.photo_evidence.verdict import DeviceFix
 from server.schemas.auth import LoginRequest, TokenRead
 from server.services import auth as auth_service
 from server.services import evidence
-from server.storage import BlobStore
 
 _frozen = False
 #: How long a thread may hold the GIL while another asks for it (CPython's default: 5 ms).
@@ -87,14 +86,6 @@ async def _warm_up(app: Any) -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/mobile/v1", tags=["mobile"], lifespan=_warm_up)
-
-
-async def get_store(request: Request) -> BlobStore:
-    """The evidence blob store of the app (async: no worker-thread hop just to read an attribute)."""
-    return request.app.state.blob_store
-
-
-StoreDep = Annotated[BlobStore, Depends(get_store)]
 
 
 class DeviceFixIn(BaseModel):

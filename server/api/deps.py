@@ -18,6 +18,7 @@ from server.rules import ListTier
 from server.services import auth as auth_service
 from server.services.projects import SiteRules
 from server.settings import Settings
+from server.storage import BlobStore
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -34,6 +35,14 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_store(request: Request) -> BlobStore:
+    """The app's blob store (evidence photos, issued letters); async: no worker-thread hop to read it."""
+    return request.app.state.blob_store
+
+
+StoreDep = Annotated[BlobStore, Depends(get_store)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 

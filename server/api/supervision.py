@@ -7,17 +7,16 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from server.api.blobs import blob_response
-from server.api.deps import CurrentUser, SessionDep, SettingsDep
+from server.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from server.domain import Role
 from server.errors import BadRequest, Forbidden
 from server.permissions import project_scope
 from server.services import supervision
-from server.storage import BlobStore
 
 router = APIRouter(tags=["supervision"])
 
@@ -40,11 +39,6 @@ def parse_month(
 
 
 MonthDep = Annotated[dt.date, Depends(parse_month)]
-
-
-def get_store(request: Request) -> BlobStore:
-    """The app's blob store."""
-    return request.app.state.blob_store
 
 
 class PlanIn(BaseModel):
@@ -243,7 +237,7 @@ def issue_letter(
     body: IssueIn,
     user: CurrentUser,
     session: SessionDep,
-    store: Annotated[BlobStore, Depends(get_store)],
+    store: StoreDep,
 ) -> dict[str, Any]:
     """Issue a proposed letter: numbered, dated, rendered as .docx."""
     return supervision.issue_letter(session, user, letter_id, store=store, deadline=body.deadline)
@@ -260,7 +254,7 @@ def letter_document(
     letter_id: int,
     user: CurrentUser,
     session: SessionDep,
-    store: Annotated[BlobStore, Depends(get_store)],
+    store: StoreDep,
 ) -> Response:
     """The issued letter as a Word document."""
     name, key = supervision.letter_document(session, user, letter_id, store=store)
